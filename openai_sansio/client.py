@@ -1,0 +1,346 @@
+"""The high-level async API: ``async with Client(...) as client`` on asyncio or trio.
+
+    async with openai_sansio.Client() as client:
+        async with client.responses.stream(model="gpt-5.5", input="Hi") as stream:
+            async for event in stream:
+                ...                                  # typed events as they arrive
+        print(stream.result.text)                    # the assembled ResponseResult
+
+        async with client.chat.stream(model="gpt-4o-mini", messages=[...]) as stream:
+            result = await stream.until_done()       # ChatResult
+
+Everything the wire says is decided by the pure machines (`ResponseStream`, `ChatStream`)
+and builders (`protocol.requests`); this module only moves bytes between them and the
+`HTTPTransport`. Leaving a ``stream`` block early closes that connection (the only way to
+cancel a synchronous response), so nothing of it leaks into the next request.
+An HTTP error status raises `APIStatusError` with the typed `APIError`.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+
+from .errors import APIStatusError
+from .protocol.chat import ChatEnd, ChatResult, ChatStream
+from .protocol.events.common import NEED_DATA
+from .protocol.http_errors import api_error_from_http
+from .protocol.requests import (
+    ClientConfig,
+    GenerationParams,
+    HTTPRequest,
+    build_chat_request,
+    build_responses_request,
+)
+from .protocol.responses import ResponseEnd, ResponseResult, ResponseStream
+from .protocol.trace import TraceRecorder
+from .transports.http import HTTPResponse, HTTPTransport
+
+__all__ = ["ChatResource", "Client", "EventStream", "ResponsesResource"]
+
+_Machine = TypeVar("_Machine", ResponseStream, ChatStream)
+_Result = TypeVar("_Result", ResponseResult, ChatResult)
+
+ERROR_BODY_LIMIT = 1024 * 1024
+"""Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
+
+
+class EventStream(Generic[_Machine, _Result]):
+    """One streamed request: an async context manager and an async iterator of events.
+
+    Entering sends the request and waits for the response head (raising `APIStatusError`
+    for an error status). Iterating yields every event of the machine until its end event.
+    `result` is the final result once the end event was seen; `until_done()` drains the rest.
+    Exiting early closes the connection.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        request: HTTPRequest,
+        machine: _Machine,
+        end_type: type[ResponseEnd] | type[ChatEnd],
+    ) -> None:
+        self._client = client
+        self._request = request
+        self.machine = machine
+        self._end_type = end_type
+        self._response: HTTPResponse | None = None
+        self._finished = False
+        self.request_id: str | None = None
+        self.status: int | None = None
+
+    @property
+    def result(self) -> _Result:
+        """The assembled result. Raises `RuntimeError` before the end event was reached."""
+        result = self.machine.result
+        if result is None:
+            raise RuntimeError("the stream has not ended yet: iterate it or call until_done()")
+        return result  # type: ignore[return-value]
+
+    async def __aenter__(self) -> EventStream[_Machine, _Result]:
+        request = self._request
+        response = await self._client._send(request)
+        self.status = response.status
+        self.request_id = response.header("x-request-id")
+        if response.status >= 400:
+            try:
+                body = await response.read_all(ERROR_BODY_LIMIT)
+            finally:
+                await response.aclose()
+            raise APIStatusError(api_error_from_http(response.status, response.headers, body))
+        self._response = response
+        return self
+
+    def __aiter__(self) -> EventStream[_Machine, _Result]:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._finished:
+            raise StopAsyncIteration
+        machine = self.machine
+        while True:
+            event = machine.next_event()
+            if event is not NEED_DATA:
+                if isinstance(event, self._end_type):
+                    self._finished = True
+                    await self._close()
+                return event
+            response = self._response
+            if response is None:
+                raise RuntimeError("use the stream inside 'async with'")
+            chunk = await response.receive_some()
+            if chunk is None:
+                machine.receive_eof()
+            else:
+                machine.receive_data(chunk)
+
+    async def until_done(self) -> _Result:
+        """Consume the remaining events and return the result."""
+        async for _ in self:
+            pass
+        return self.result
+
+    async def _close(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            if self._finished:
+                # drain what is left of the body (a [DONE] line, the last chunk) so the
+                # connection can go back to the pool
+                with anyio.move_on_after(self._client.transport.read_timeout):
+                    while await response.receive_some() is not None:
+                        pass
+            await response.aclose()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            response, self._response = self._response, None
+            if response is not None:
+                await response.aclose()
+
+
+class ResponsesResource:
+    """``client.responses``: the Responses API over HTTP/SSE."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def stream(
+        self,
+        *,
+        input: str | Sequence[Mapping[str, Any]],
+        model: str,
+        previous_response_id: str | None = None,
+        **options: Any,
+    ) -> EventStream[ResponseStream, ResponseResult]:
+        """Stream one response. `options` are `GenerationParams` fields (tools, tool_choice,
+        temperature, instructions, max_output_tokens, reasoning_effort, ...)."""
+        params = GenerationParams(model=model, **options)
+        request = build_responses_request(
+            self._client.config, params, input, previous_response_id=previous_response_id
+        )
+        return EventStream(self._client, request, ResponseStream(), ResponseEnd)
+
+    async def create(
+        self,
+        *,
+        input: str | Sequence[Mapping[str, Any]],
+        model: str,
+        previous_response_id: str | None = None,
+        **options: Any,
+    ) -> ResponseResult:
+        """Stream one response to its end and return the `ResponseResult`."""
+        async with self.stream(
+            input=input, model=model, previous_response_id=previous_response_id, **options
+        ) as stream:
+            return await stream.until_done()
+
+
+class ChatResource:
+    """``client.chat``: Chat Completions streaming."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def stream(
+        self,
+        *,
+        messages: Sequence[Mapping[str, Any]],
+        model: str,
+        n: int | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        **options: Any,
+    ) -> EventStream[ChatStream, ChatResult]:
+        """Stream one chat completion. `options` are `GenerationParams` fields."""
+        params = GenerationParams(model=model, **options)
+        request = build_chat_request(
+            self._client.config,
+            params,
+            messages,
+            n=n,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+        )
+        return EventStream(self._client, request, ChatStream(), ChatEnd)
+
+    async def create(
+        self, *, messages: Sequence[Mapping[str, Any]], model: str, **options: Any
+    ) -> ChatResult:
+        """Stream one chat completion to its end and return the `ChatResult`."""
+        async with self.stream(messages=messages, model=model, **options) as stream:
+            return await stream.until_done()
+
+
+class Client:
+    """Entry point of the async API. Use ``async with Client(...) as client``.
+
+    Credentials and settings come from the arguments, then the environment
+    (``OPENAI_API_KEY``, ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``, ``OPENAI_BASE_URL``); a
+    missing key raises `MissingCredentialsError` here, before any connection. Use
+    `Client.azure(...)` for Azure OpenAI. `trace` records every exchange (secrets redacted).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        config: ClientConfig | None = None,
+        env: Mapping[str, str] | None = None,
+        allow_insecure_http: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 16,
+        trace: TraceRecorder | None = None,
+        **config_options: Any,
+    ) -> None:
+        if config is None:
+            config = ClientConfig.from_env(
+                os.environ if env is None else env,
+                api_key=api_key,
+                base_url=base_url,
+                organization=organization,
+                project=project,
+                **config_options,
+            )
+        self.config = config
+        self._recorder = trace
+        self._t0: float | None = None
+        timeouts = config.timeouts
+        self.transport = HTTPTransport(
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            write_timeout=timeouts.write,
+            pool_timeout=timeouts.pool,
+            max_connections=max_connections,
+            allow_insecure_http=allow_insecure_http,
+            ssl_context=ssl_context,
+            trace=self._trace if trace is not None else None,
+        )
+        self.responses = ResponsesResource(self)
+        self.chat = ChatResource(self)
+
+    @classmethod
+    def azure(
+        cls,
+        *,
+        env: Mapping[str, str] | None = None,
+        allow_insecure_http: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        trace: TraceRecorder | None = None,
+        **azure_options: Any,
+    ) -> Client:
+        """A client for Azure OpenAI; `azure_options` are `ClientConfig.azure` arguments
+        (azure_endpoint, azure_deployment, api_version, api_key, azure_ad_token, ...)."""
+        config = ClientConfig.azure(os.environ if env is None else env, **azure_options)
+        return cls(
+            config=config,
+            allow_insecure_http=allow_insecure_http,
+            ssl_context=ssl_context,
+            trace=trace,
+        )
+
+    def _trace(self, op: str, fields: dict[str, Any]) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        now = anyio.current_time()
+        if self._t0 is None:
+            self._t0 = now
+        t = now - self._t0
+        if op == "request":
+            recorder.request(
+                t,
+                method=fields["method"],
+                url=fields["url"],
+                headers=fields["headers"],
+                body=fields["body"],
+            )
+        elif op == "response":
+            recorder.response(t, status=fields["status"], headers=fields["headers"])
+        elif op == "recv_bytes":
+            recorder.recv_bytes(t, fields["data"])
+        elif op == "eof":
+            recorder.eof(t)
+
+    async def _send(self, request: HTTPRequest) -> HTTPResponse:
+        return await self.transport.send(
+            method=request.method,
+            scheme=request.scheme,
+            host=request.host,
+            port=request.port,
+            target=request.target,
+            headers=list(request.headers),
+            body=request.body,
+            trace_headers=list(request.headers),
+            url=request.url,
+        )
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+

@@ -1,0 +1,391 @@
+"""Traces: record a session at the sans-I/O boundary, replay it into fresh machines.
+
+A trace is JSON Lines, versioned (DESIGN section 7)::
+
+    {"v":1,"kind":"header","api":"responses","config":{...},"started":"2026-11-23T10:00:00Z"}
+    {"t":0.000,"op":"request","method":"POST","url":"https://.../v1/responses",
+     "headers":{"authorization":"<redacted>",...},"body":{...}}
+    {"t":0.120,"op":"response","status":200,"headers":{...}}
+    {"t":0.121,"op":"recv_bytes","b64":"..."}          one body chunk, exactly as split
+    {"t":0.900,"op":"eof"}
+
+WebSocket APIs (later issues) add ``send``/``recv``/``timeout``/``closed`` records. Secrets
+never reach a trace: credential headers and credential-like query parameters are replaced by
+``<redacted>`` when recording, whatever the caller passes in.
+
+Replaying HTTP traces: every ``request`` record starts a new exchange whose machine is chosen
+by the URL (``/chat/completions`` -> `ChatStream`, ``/responses`` -> `ResponseStream`), else by
+the header's ``api``, else by sniffing the first body bytes. A hand-written trace made only of
+``recv_bytes`` records replays too. The recorder is pure as well: the caller passes the time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import msgspec
+
+from ._errors import LocalProtocolError, RemoteProtocolError
+from .chat import ChatEnd, ChatStream
+from .events.common import APIError
+from .http_errors import api_error_from_http
+from .responses import ResponseEnd, ResponseStream
+
+__all__ = [
+    "REDACTED",
+    "TRACE_APIS",
+    "TRACE_VERSION",
+    "ReplaySummary",
+    "TraceRecorder",
+    "TurnSummary",
+    "load_trace",
+    "redact_headers",
+    "redact_url",
+    "replay",
+]
+
+TRACE_VERSION: Final = 1
+TRACE_APIS: Final = (
+    "responses",
+    "responses-ws",
+    "chat",
+    "realtime",
+    "transcription",
+    "transcription-http",
+    "speech",
+)
+REDACTED: Final = "<redacted>"
+_SECRET_HEADERS: Final = frozenset(
+    {
+        "authorization",
+        "api-key",
+        "x-api-key",
+        "openai-api-key",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "sec-websocket-protocol",
+    }
+)
+_SECRET_QUERY: Final = frozenset(
+    {"api-key", "api_key", "apikey", "key", "token", "access_token", "client_secret", "sig"}
+)
+_encoder: Final = msgspec.json.Encoder()
+_decoder: Final = msgspec.json.Decoder()
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers as a dict (lower-case names) with credential values replaced."""
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        out[key] = REDACTED if key in _SECRET_HEADERS else value
+    return out
+
+
+def redact_url(url: str) -> str:
+    """`url` with credential-like query parameter values replaced."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, REDACTED if k.lower() in _SECRET_QUERY else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="<>")))
+
+
+class TraceRecorder:
+    """Writes trace records through `write` (one encoded JSON line per call).
+
+    Pure: the transport passes `t` (seconds since the start, any monotonic origin) and the
+    ``started`` wall-clock string; the recorder never reads a clock.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[bytes], None],
+        *,
+        api: str,
+        started: str,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        if api not in TRACE_APIS:
+            raise LocalProtocolError(f"unknown trace api {api!r}; expected one of {TRACE_APIS}")
+        self._write = write
+        header = {
+            "v": TRACE_VERSION,
+            "kind": "header",
+            "api": api,
+            "config": dict(config or {}),
+            "started": started,
+        }
+        self._emit(header)
+
+    def _emit(self, record: Mapping[str, Any]) -> None:
+        self._write(_encoder.encode(record) + b"\n")
+
+    def request(
+        self,
+        t: float,
+        *,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+    ) -> None:
+        """An HTTP request (WebSocket handshakes too); the body is kept as JSON when it is."""
+        record: dict[str, Any] = {
+            "t": round(t, 6),
+            "op": "request",
+            "method": method,
+            "url": redact_url(url),
+            "headers": redact_headers(headers),
+        }
+        if body:
+            try:
+                record["body"] = _decoder.decode(body)
+            except msgspec.DecodeError:
+                record["body_b64"] = base64.b64encode(body).decode("ascii")
+        self._emit(record)
+
+    def response(self, t: float, *, status: int, headers: Iterable[tuple[str, str]]) -> None:
+        """The head of an HTTP response."""
+        self._emit(
+            {
+                "t": round(t, 6),
+                "op": "response",
+                "status": status,
+                "headers": redact_headers(headers),
+            }
+        )
+
+    def recv_bytes(self, t: float, data: bytes) -> None:
+        """One inbound body chunk, exactly as the socket split it."""
+        self._emit({"t": round(t, 6), "op": "recv_bytes", "b64": base64.b64encode(data).decode()})
+
+    def send(self, t: float, message: Any) -> None:
+        """One outgoing message (a WebSocket JSON message, decoded)."""
+        self._emit({"t": round(t, 6), "op": "send", "msg": message})
+
+    def recv(self, t: float, message: Any) -> None:
+        """One inbound WebSocket message, decoded."""
+        self._emit({"t": round(t, 6), "op": "recv", "msg": message})
+
+    def eof(self, t: float) -> None:
+        """The body or socket ended."""
+        self._emit({"t": round(t, 6), "op": "eof"})
+
+    def timeout(self, t: float) -> None:
+        """The machine's deadline fired."""
+        self._emit({"t": round(t, 6), "op": "timeout"})
+
+    def closed(self, t: float, code: int | None) -> None:
+        """The connection closed (WebSocket close code when known)."""
+        self._emit({"t": round(t, 6), "op": "closed", "code": code})
+
+
+class TurnSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One response or chat completion of a replayed trace."""
+
+    response_id: str | None
+    status: str
+    text: str
+    tool_calls: list[dict[str, str]]
+    usage: dict[str, int] | None
+
+
+class ReplaySummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What `replay` found: the keys of ``openai-sansio replay --json`` (DESIGN section 7)."""
+
+    api: str
+    turns: list[TurnSummary]
+    errors: list[dict[str, Any]]
+    sent: list[Any]
+    divergences: list[str]
+    records: int
+
+
+def load_trace(lines: Iterable[bytes | str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Parse trace lines into ``(header or None, records)``; blank lines are skipped.
+
+    Raises `RemoteProtocolError` for a line that is not a JSON object or an unsupported
+    version (a trace is input from elsewhere, like wire data).
+    """
+    header: dict[str, Any] | None = None
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = _decoder.decode(line)
+        except msgspec.DecodeError as exc:
+            raise RemoteProtocolError(f"trace line {number}: {exc}", error_hint="trace") from None
+        if not isinstance(record, dict):
+            raise RemoteProtocolError(f"trace line {number}: not an object", error_hint="trace")
+        if record.get("kind") == "header":
+            if record.get("v") != TRACE_VERSION:
+                raise RemoteProtocolError(
+                    f"trace version {record.get('v')!r} is not supported", error_hint="trace"
+                )
+            header = record
+            continue
+        if not isinstance(record.get("op"), str):
+            raise RemoteProtocolError(f"trace line {number}: no 'op'", error_hint="trace")
+        records.append(record)
+    return header, records
+
+
+def _api_for(url: str | None, default: str | None, first_bytes: bytes) -> str:
+    if url:
+        path = urlsplit(url).path
+        if path.endswith("/chat/completions"):
+            return "chat"
+        if path.endswith("/responses"):
+            return "responses"
+    if default in ("chat", "responses"):
+        return default
+    return "chat" if b"chat.completion.chunk" in first_bytes else "responses"
+
+
+def _error_summary(error: APIError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "message": error.message,
+        "classification": error.classification,
+        "status": error.status,
+    }
+
+
+class _Exchange:
+    """One request/response of an HTTP trace being replayed."""
+
+    def __init__(self, url: str | None, default_api: str | None) -> None:
+        self.url = url
+        self.default_api = default_api
+        self.status: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.error_body: list[bytes] = []
+        self.machine: ResponseStream | ChatStream | None = None
+        self.api: str | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self.status is not None and self.status >= 400:
+            self.error_body.append(data)
+            return
+        if self.machine is None:
+            self.api = _api_for(self.url, self.default_api, data)
+            self.machine = ChatStream() if self.api == "chat" else ResponseStream()
+        self.machine.receive_data(data)
+
+    def close(self, turns: list[TurnSummary], errors: list[dict[str, Any]]) -> None:
+        if self.status is not None and self.status >= 400:
+            error = api_error_from_http(self.status, self.headers, b"".join(self.error_body))
+            errors.append(_error_summary(error))
+            return
+        machine = self.machine
+        if machine is None:
+            return
+        machine.receive_eof()
+        for event in machine.events():
+            if isinstance(event, APIError):
+                errors.append(_error_summary(event))
+            elif isinstance(event, ResponseEnd):
+                r = event.result
+                turns.append(
+                    TurnSummary(
+                        response_id=r.response_id,
+                        status=r.status,
+                        text=r.text,
+                        tool_calls=[_call(c.call_id, c.name, c.arguments) for c in r.tool_calls],
+                        usage=_usage(r.usage),
+                    )
+                )
+            elif isinstance(event, ChatEnd):
+                c = event.result
+                turns.append(
+                    TurnSummary(
+                        response_id=c.id,
+                        status=c.status,
+                        text=c.text,
+                        tool_calls=[_call(t.call_id, t.name, t.arguments) for t in c.tool_calls],
+                        usage=_usage(c.usage),
+                    )
+                )
+
+
+def _call(call_id: str, name: str, arguments: str) -> dict[str, str]:
+    return {"call_id": call_id, "name": name, "arguments": arguments}
+
+
+def _usage(usage: Any) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    return {name: getattr(usage, name) for name in usage.FIELDS}
+
+
+def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> ReplaySummary:
+    """Feed an HTTP trace's inbound records into fresh machines and summarise the result.
+
+    Raises `RemoteProtocolError` when a record is malformed or the recorded bytes violate
+    the protocol (the error names the record).
+    """
+    api = header.get("api") if header else None
+    default_api = api if isinstance(api, str) else None
+    turns: list[TurnSummary] = []
+    errors: list[dict[str, Any]] = []
+    sent: list[Any] = []
+    count = 0
+    seen_apis: list[str] = []
+    exchange: _Exchange | None = None
+
+    def close(current: _Exchange) -> None:
+        current.close(turns, errors)
+        if current.api is not None:
+            seen_apis.append(current.api)
+
+    for record in records:
+        count += 1
+        op = record.get("op")
+        if op == "request":
+            if exchange is not None:
+                close(exchange)
+            url = record.get("url")
+            exchange = _Exchange(url if isinstance(url, str) else None, default_api)
+            if "body" in record:
+                sent.append(record["body"])
+        elif op == "response":
+            exchange = exchange or _Exchange(None, default_api)
+            status = record.get("status")
+            exchange.status = status if isinstance(status, int) else None
+            headers = record.get("headers")
+            if isinstance(headers, dict):
+                exchange.headers = [(str(k), str(v)) for k, v in headers.items()]
+        elif op == "recv_bytes":
+            exchange = exchange or _Exchange(None, default_api)
+            try:
+                data = base64.b64decode(str(record.get("b64", "")), validate=True)
+            except (binascii.Error, ValueError):
+                raise RemoteProtocolError(
+                    f"record {count}: recv_bytes is not base64", error_hint="trace"
+                ) from None
+            exchange.feed(data)
+        elif op == "eof":
+            if exchange is not None:
+                close(exchange)
+                exchange = None
+        # send/recv/timeout/closed belong to WebSocket traces (replayed by their machines)
+    if exchange is not None:
+        close(exchange)
+    return ReplaySummary(
+        api=default_api or (seen_apis[0] if seen_apis else "responses"),
+        turns=turns,
+        errors=errors,
+        sent=sent,
+        divergences=[],
+        records=count,
+    )
