@@ -92,6 +92,8 @@ class HTTPResponse:
         self.headers = head.headers
         self._pending = pending
         self._done = done
+        self.truncated = False
+        """True when the connection closed before the end of the body."""
 
     def header(self, name: str) -> str | None:
         """First value of the lower-case header `name`."""
@@ -100,8 +102,9 @@ class HTTPResponse:
     async def receive_some(self) -> bytes | None:
         """The next body chunk as it arrived (any size), or ``None`` at the end of the body.
 
-        Raises `APITimeoutError` (``read``) when nothing arrives within the read timeout and
-        `APIConnectionError` when the connection breaks mid-body.
+        A connection closed or reset mid-body also ends the body (``None``, with `truncated`
+        set): feed that to the machine as EOF. Raises `APITimeoutError` (``read``) when
+        nothing arrives within the read timeout, `RemoteProtocolError` for malformed HTTP.
         """
         if self._pending:
             return self._pending.pop(0)
@@ -120,18 +123,21 @@ class HTTPResponse:
                 raise APITimeoutError("read") from None
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 data = b""
-            except OSError as exc:
+            except OSError:
+                data = b""  # reset by peer: the body ends here, truncated
+            if not data:
+                # The peer closed before the end of the body. That is not an exception here:
+                # the body simply ends, and the protocol machine decides what a stream cut
+                # short means (an ``interrupted`` result with a typed error event).
+                self.truncated = True
+                transport._trace("eof", {})
                 await self.aclose()
-                raise APIConnectionError(f"connection failed while reading: {exc}") from None
+                return None
             try:
                 parts = self._exchange.receive(data)
             except Exception:
                 await self.aclose()
                 raise
-            if not data and not parts:
-                transport._trace("eof", {})
-                await self.aclose()
-                raise APIConnectionError("the connection closed in the middle of the body")
             for part in parts:
                 if part is BODY_END:
                     self._done = True
@@ -155,6 +161,8 @@ class HTTPResponse:
                 await self.aclose()
                 raise APIConnectionError(f"response body larger than {limit} bytes")
             chunks.append(chunk)
+        if self.truncated:
+            raise APIConnectionError("the connection closed in the middle of the body")
         return b"".join(chunks)
 
     async def _release(self) -> None:
