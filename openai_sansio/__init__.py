@@ -22,7 +22,6 @@ from .protocol import (
     ToolCall,
     UnknownEvent,
 )
-
 from .protocol._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
 
 __all__ = [
     "NEED_DATA",

@@ -25,7 +25,7 @@ from .errors import APIStatusError, OpenAISansIOError
 from .protocol._errors import ProtocolError
 from .protocol.chat import ChatChoiceDone, ChatEnd
 from .protocol.events.chat import ChatCompletionChunk
-from .protocol.events.common import APIError, ToolCall
+from .protocol.events.common import APIError, TokenUsage, ToolCall
 from .protocol.events.responses import (
     ResponseCompleted,
     ResponseCreated,
@@ -61,7 +61,7 @@ WEATHER_TOOL = function_tool(
 
 
 def _utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Timeline:
@@ -108,8 +108,12 @@ class Timeline:
             )
             self.deltas = 0
         elif isinstance(event, ChatEnd):
-            usage = event.result.usage
-            tokens = f" tokens in={usage.input_tokens} out={usage.output_tokens}" if usage else ""
+            chat_usage = event.result.usage
+            tokens = (
+                f" tokens in={chat_usage.input_tokens} out={chat_usage.output_tokens}"
+                if chat_usage
+                else ""
+            )
             marker = "[DONE]" if event.result.done_marker else "no [DONE]"
             self.line(f"chat end: {event.status} ({marker}){tokens}")
 
@@ -133,7 +137,11 @@ def _trace_file(path: str | None, api: str, config: dict[str, Any]) -> Any:
         yield None
         return
     with open(path, "wb") as handle:
-        yield TraceRecorder(handle.write, api=api, started=_utc_now(), config=config)
+
+        def write(line: bytes) -> None:
+            handle.write(line)
+
+        yield TraceRecorder(write, api=api, started=_utc_now(), config=config)
 
 
 def _weather(city: str) -> str:
@@ -198,7 +206,9 @@ async def _demo(args: argparse.Namespace) -> int:
     print(f"  turn 3: {third.status}: {third.text!r}", file=out)
     print(f"  TCP connections opened for 3 requests: {reused} (keep-alive)", file=out)
     if args.trace:
-        print(f"  trace written to {args.trace} (replay: openai-sansio replay {args.trace})", file=out)
+        print(
+            f"  trace written to {args.trace} (replay: openai-sansio replay {args.trace})", file=out
+        )
     ok = first.status == second.status == "completed" and third.status == "completed"
     return 0 if ok else 1
 
@@ -226,7 +236,7 @@ async def _chat(args: argparse.Namespace) -> int:
                                 print(f"\nerror: {event.code}: {event.message}", file=sys.stderr)
                     print()
                     result = stream.result
-                    usage = result.usage
+                    usage: TokenUsage | None = result.usage
                     status = result.status
                 else:
                     async with client.chat.stream(

@@ -22,7 +22,7 @@ import os
 import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
@@ -43,14 +43,28 @@ from .transports.http import HTTPResponse, HTTPTransport
 
 __all__ = ["ChatResource", "Client", "EventStream", "ResponsesResource"]
 
-_Machine = TypeVar("_Machine", ResponseStream, ChatStream)
-_Result = TypeVar("_Result", ResponseResult, ChatResult)
+_Result = TypeVar("_Result")
+_Result_co = TypeVar("_Result_co", covariant=True)
+
+
+class _StreamMachine(Protocol[_Result_co]):
+    """The verbs `EventStream` uses: the shared shape of the stream machines."""
+
+    @property
+    def result(self) -> _Result_co | None: ...
+
+    def receive_data(self, data: bytes) -> None: ...
+
+    def receive_eof(self) -> None: ...
+
+    def next_event(self) -> Any: ...
+
 
 ERROR_BODY_LIMIT = 1024 * 1024
 """Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
 
 
-class EventStream(Generic[_Machine, _Result]):
+class EventStream(Generic[_Result]):
     """One streamed request: an async context manager and an async iterator of events.
 
     Entering sends the request and waits for the response head (raising `APIStatusError`
@@ -63,12 +77,12 @@ class EventStream(Generic[_Machine, _Result]):
         self,
         client: Client,
         request: HTTPRequest,
-        machine: _Machine,
+        machine: _StreamMachine[_Result],
         end_type: type[ResponseEnd] | type[ChatEnd],
     ) -> None:
         self._client = client
         self._request = request
-        self.machine = machine
+        self.machine: _StreamMachine[_Result] = machine
         self._end_type = end_type
         self._response: HTTPResponse | None = None
         self._finished = False
@@ -81,9 +95,9 @@ class EventStream(Generic[_Machine, _Result]):
         result = self.machine.result
         if result is None:
             raise RuntimeError("the stream has not ended yet: iterate it or call until_done()")
-        return result  # type: ignore[return-value]
+        return result
 
-    async def __aenter__(self) -> EventStream[_Machine, _Result]:
+    async def __aenter__(self) -> EventStream[_Result]:
         request = self._request
         response = await self._client._send(request)
         self.status = response.status
@@ -97,7 +111,7 @@ class EventStream(Generic[_Machine, _Result]):
         self._response = response
         return self
 
-    def __aiter__(self) -> EventStream[_Machine, _Result]:
+    def __aiter__(self) -> EventStream[_Result]:
         return self
 
     async def __anext__(self) -> Any:
@@ -162,7 +176,7 @@ class ResponsesResource:
         model: str,
         previous_response_id: str | None = None,
         **options: Any,
-    ) -> EventStream[ResponseStream, ResponseResult]:
+    ) -> EventStream[ResponseResult]:
         """Stream one response. `options` are `GenerationParams` fields (tools, tool_choice,
         temperature, instructions, max_output_tokens, reasoning_effort, ...)."""
         params = GenerationParams(model=model, **options)
@@ -201,7 +215,7 @@ class ChatResource:
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
         **options: Any,
-    ) -> EventStream[ChatStream, ChatResult]:
+    ) -> EventStream[ChatResult]:
         """Stream one chat completion. `options` are `GenerationParams` fields."""
         params = GenerationParams(model=model, **options)
         request = build_chat_request(
@@ -342,5 +356,3 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-

@@ -19,7 +19,9 @@ def chat_sse(chunk: dict[str, Any] | str) -> bytes:
     return b"data: " + data.encode() + b"\n\n"
 
 
-def response_obj(resp_id: str, status: str, output: list[Any] | None = None, **extra: Any) -> dict[str, Any]:
+def response_obj(
+    resp_id: str, status: str, output: list[Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": resp_id,
         "object": "response",

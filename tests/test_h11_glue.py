@@ -68,9 +68,7 @@ def test_eof_mid_body_is_a_remote_protocol_error() -> None:
 def test_connection_close_response_is_not_reusable() -> None:
     exchange = H11Exchange()
     exchange.request_bytes("POST", "/x", HEADERS, b"{}")
-    parts = exchange.receive(
-        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"
-    )
+    parts = exchange.receive(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok")
     assert parts[-1] is BODY_END
     assert not exchange.finish()
 

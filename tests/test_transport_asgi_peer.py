@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import pytest
+from _wire import chat_sse, sse, text_turn
 
 from openai_sansio import APIConnectionError, APIStatusError, APITimeoutError, Client
 from openai_sansio.errors import InsecureTransportError
@@ -22,8 +23,6 @@ from openai_sansio.protocol.events.common import APIError, ToolCall
 from openai_sansio.protocol.requests import ClientConfig, Timeouts
 from openai_sansio.protocol.responses import ResponseEnd
 from openai_sansio.protocol.trace import TraceRecorder, load_trace, replay
-
-from _wire import chat_sse, sse, text_turn
 
 pytestmark = pytest.mark.anyio
 
@@ -65,11 +64,18 @@ def _chat_body() -> list[bytes]:
         {
             **base,
             "choices": [
-                {"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}}
+                {
+                    "index": 0,
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]},
+                }
             ],
         },
         {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
-        {**base, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}},
+        {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        },
     ]
     return [chat_sse(c) for c in chunks] + [chat_sse("[DONE]")]
 
@@ -100,20 +106,39 @@ class PeerApp:
         mode = headers.get("x-test-mode", "")
         if mode == "429":
             payload = json.dumps(
-                {"error": {"message": "Rate limit reached", "type": "requests",
-                           "param": None, "code": "rate_limit_exceeded"}}
+                {
+                    "error": {
+                        "message": "Rate limit reached",
+                        "type": "requests",
+                        "param": None,
+                        "code": "rate_limit_exceeded",
+                    }
+                }
             ).encode()
-            await send({"type": "http.response.start", "status": 429, "headers": [
-                (b"content-type", b"application/json"), (b"x-request-id", b"req_429"),
-                (b"retry-after", b"3")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"x-request-id", b"req_429"),
+                        (b"retry-after", b"3"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
             return
         if scope["path"].endswith("/chat/completions"):
             pieces = _chat_body()
         else:
             pieces = [sse(e) for e in text_turn("resp_peer", ["Hello", ",", " world"])]
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/event-stream"), (b"x-request-id", b"req_ok")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream"), (b"x-request-id", b"req_ok")],
+            }
+        )
         for number, piece in enumerate(pieces):
             if mode == "stall" and number == 2:
                 await anyio.sleep(5)
@@ -217,7 +242,11 @@ async def test_http_error_is_typed(peer: tuple[str, PeerApp]) -> None:
             await client.responses.create(model="gpt-test", input="hi")
     error = info.value.error
     assert (error.status, error.code, error.request_id, error.retry_after) == (
-        429, "rate_limit_exceeded", "req_429", 3.0)
+        429,
+        "rate_limit_exceeded",
+        "req_429",
+        3.0,
+    )
     assert error.classification == "retryable"
     assert API_KEY not in str(info.value)
 
@@ -225,7 +254,10 @@ async def test_http_error_is_typed(peer: tuple[str, PeerApp]) -> None:
 async def test_read_timeout_on_a_stalled_stream(peer: tuple[str, PeerApp]) -> None:
     base_url, _ = peer
     config = ClientConfig.from_env(
-        {}, api_key=API_KEY, base_url=base_url, extra_headers={"x-test-mode": "stall"},
+        {},
+        api_key=API_KEY,
+        base_url=base_url,
+        extra_headers={"x-test-mode": "stall"},
         timeouts=Timeouts(connect=5.0, read=0.3, write=5.0, pool=5.0),
     )
     async with Client(config=config) as client:
@@ -254,9 +286,8 @@ async def test_leaving_early_closes_the_connection(peer: tuple[str, PeerApp]) ->
     base_url, _ = peer
     async with _client(base_url) as client:
         async with client.responses.stream(model="gpt-test", input="hi") as stream:
-            async for event in stream:
-                break
-        assert type(event).__name__ == "ResponseCreated"
+            first = await stream.__anext__()
+        assert type(first).__name__ == "ResponseCreated"
         result = await client.responses.create(model="gpt-test", input="hi")
         assert result.text == "Hello, world"
         assert client.transport.connections_opened == 2
@@ -303,8 +334,17 @@ async def test_mid_stream_error_event_is_an_event_not_an_exception(anyio_backend
     from openai_sansio.protocol.responses import ResponseStream
 
     machine = ResponseStream()
-    machine.receive_data(sse({"type": "error", "code": "server_error", "message": "boom",
-                              "param": None, "sequence_number": 0}))
+    machine.receive_data(
+        sse(
+            {
+                "type": "error",
+                "code": "server_error",
+                "message": "boom",
+                "param": None,
+                "sequence_number": 0,
+            }
+        )
+    )
     events = list(machine.events())
     assert isinstance(events[1], APIError) and events[1].classification == "retryable"
     assert isinstance(events[-1], ResponseEnd) and events[-1].status == "error"

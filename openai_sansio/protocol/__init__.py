@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._codec import decode_client_event, decode_server_event, encode_event, known_apis
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
-from ._sse import SSEDecoder, ServerSentEvent
+from ._sse import ServerSentEvent, SSEDecoder
 from .chat import ChatChoiceDone, ChatChoiceResult, ChatEnd, ChatResult, ChatStream
 from .events.common import (
     NEED_DATA,

@@ -374,10 +374,9 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
                     f"record {count}: recv_bytes is not base64", error_hint="trace"
                 ) from None
             exchange.feed(data)
-        elif op == "eof":
-            if exchange is not None:
-                close(exchange)
-                exchange = None
+        elif op == "eof" and exchange is not None:
+            close(exchange)
+            exchange = None
         # send/recv/timeout/closed belong to WebSocket traces (replayed by their machines)
     if exchange is not None:
         close(exchange)

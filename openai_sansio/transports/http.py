@@ -25,7 +25,6 @@ from typing import Any, Final
 import anyio
 import anyio.abc
 import anyio.streams.tls
-
 import h11
 
 from ..errors import APIConnectionError, APITimeoutError, InsecureTransportError
