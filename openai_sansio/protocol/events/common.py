@@ -230,7 +230,7 @@ def parse_arguments(arguments: str) -> tuple[Any, ArgumentsProblem | None]:
         return {}, None
     try:
         value = _ANY_DECODER.decode(arguments)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeError) as exc:  # a lone surrogate cannot be UTF-8
         text = str(exc)
         position: int | None = None
         marker = "(byte "
