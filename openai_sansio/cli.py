@@ -162,7 +162,7 @@ async def _demo(args: argparse.Namespace) -> int:
             ) as client:
                 timeline = Timeline(out)
                 print("\n-- 1. Responses API over SSE: a turn that calls a tool", file=out)
-                question = "What is the weather in Paris? Use get_weather."
+                question = "Use get_weather: what is the weather in Paris?"
                 async with client.responses.stream(
                     model=args.model, input=question, tools=[WEATHER_TOOL]
                 ) as stream:
