@@ -1,0 +1,142 @@
+"""Emulator configuration and fault knobs.
+
+What: `EmulatorConfig` (the seed and every fault knob), `with_fault_header()` which applies a
+per-request ``x-emulator-fault: <json>`` header on top of it, and the rate-limit headers.
+Why: clients must be tested against the failures the real API produces (dropped connections,
+429s, mid-stream `error` events, `response.failed`, `response.incomplete`, slow streams,
+forgotten chains) without a network, deterministically, one request at a time if needed.
+Next: build an `EmulatorConfig`, pass it to `openai_sansio.emulator.running(...)`; to fault a
+single request, send the header, e.g. ``x-emulator-fault: {"drop_after_events": 3}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from .errors import ApiError
+
+__all__ = [
+    "FAULT_HEADER",
+    "FAULT_KNOBS",
+    "EmulatorConfig",
+    "ratelimit_headers",
+    "validated",
+    "with_fault_header",
+]
+
+FAULT_HEADER = "x-emulator-fault"
+"""Request header carrying a JSON object of fault knobs for that one request."""
+
+FAULT_KNOBS = (
+    "drop_after_events",
+    "http_status",
+    "error_code",
+    "inject_error_after",
+    "fail_response",
+    "incomplete",
+    "delay_s",
+    "forget_chains",
+    "omit_done",
+)
+"""The config fields a request may override through `FAULT_HEADER` (everything but `seed`)."""
+
+
+class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Seed and fault knobs of one emulator (immutable; copy with `msgspec.structs.replace`).
+
+    Fields:
+      seed: decides every id, obfuscation string and timestamp (with the request content).
+      drop_after_events: close the TCP connection after N streamed events (mid-body, without
+        the terminating zero-length chunk, no terminal event, no ``[DONE]``). For a
+        non-streamed request any value closes the connection before a response is sent.
+      http_status / error_code: answer this status (>= 400) with OpenAI's error body; 429 also
+        sets ``retry-after: 1`` and ``x-ratelimit-*`` headers. `error_code` overrides the
+        body's ``code`` here and in the `inject_error_after` / `fail_response` knobs.
+      inject_error_after: Responses: emit an ``error`` event after N events and end the
+        stream; Chat: emit ``data: {"error": {...}}`` after N chunks, no ``[DONE]``.
+        Non-streamed requests get HTTP 500 with an error body.
+      fail_response: Responses only: the output stops half way and the stream ends with
+        ``response.failed`` carrying ``response.error`` (code `error_code` or server_error);
+        a non-streamed request gets that failed ``response`` object (HTTP 200).
+      incomplete: the output stops half way; Responses ends with ``response.incomplete``
+        (``incomplete_details.reason = "max_output_tokens"``), Chat with finish_reason length
+        (non-streamed: the same final object).
+      delay_s: seconds slept (``anyio.sleep``) between streamed events, or once before a
+        non-streamed body.
+      forget_chains: every ``previous_response_id`` is unknown (400
+        ``previous_response_not_found``), as after a server-side eviction.
+      omit_done: Chat: no ``data: [DONE]`` at the end.
+    """
+
+    seed: int = 0
+    drop_after_events: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    http_status: Annotated[int, msgspec.Meta(ge=400, le=599)] | None = None
+    error_code: str | None = None
+    inject_error_after: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    fail_response: bool = False
+    incomplete: bool = False
+    delay_s: Annotated[float, msgspec.Meta(ge=0.0, le=600.0)] = 0.0
+    forget_chains: bool = False
+    omit_done: bool = False
+
+
+def validated(config: EmulatorConfig) -> EmulatorConfig:
+    """Re-check a config's field types and ranges (Struct constructors do not validate).
+
+    Raises `ValueError` with msgspec's explanation; the `Emulator` calls this once at start.
+    """
+    try:
+        return msgspec.convert(msgspec.to_builtins(config), EmulatorConfig)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"invalid EmulatorConfig: {exc}") from None
+
+
+def with_fault_header(config: EmulatorConfig, header_value: str | None) -> EmulatorConfig:
+    """Return `config` with the knobs of one ``x-emulator-fault`` header applied.
+
+    The header is a JSON object whose keys are names from `FAULT_KNOBS`. A malformed header,
+    an unknown knob or a wrong type raises `ApiError` 400 (param ``x-emulator-fault``) so a
+    typo in a test fails loudly instead of silently not faulting.
+    """
+    if header_value is None:
+        return config
+    try:
+        overrides: Any = msgspec.json.decode(header_value)
+    except msgspec.DecodeError:
+        raise ApiError(
+            400, f"The {FAULT_HEADER} header must be a JSON object.", param=FAULT_HEADER
+        ) from None
+    if not isinstance(overrides, dict):
+        raise ApiError(400, f"The {FAULT_HEADER} header must be a JSON object.", param=FAULT_HEADER)
+    unknown = sorted(str(k) for k in overrides if k not in FAULT_KNOBS)
+    if unknown:
+        raise ApiError(
+            400,
+            f"Unknown fault knob(s) in {FAULT_HEADER}: {', '.join(unknown)}. "
+            f"Known: {', '.join(FAULT_KNOBS)}.",
+            param=FAULT_HEADER,
+        )
+    merged = msgspec.to_builtins(config)
+    merged.update(overrides)
+    try:
+        return msgspec.convert(merged, EmulatorConfig)
+    except msgspec.ValidationError as exc:
+        raise ApiError(400, f"Invalid {FAULT_HEADER} header: {exc}", param=FAULT_HEADER) from None
+
+
+def ratelimit_headers(*, exhausted: bool) -> tuple[tuple[str, str], ...]:
+    """The ``x-ratelimit-*`` headers; `exhausted` (a 429) also adds ``retry-after: 1``."""
+    headers: list[tuple[str, str]] = []
+    if exhausted:
+        headers.append(("retry-after", "1"))
+    headers += [
+        ("x-ratelimit-limit-requests", "10000"),
+        ("x-ratelimit-limit-tokens", "2000000"),
+        ("x-ratelimit-remaining-requests", "0" if exhausted else "9999"),
+        ("x-ratelimit-remaining-tokens", "0" if exhausted else "1999000"),
+        ("x-ratelimit-reset-requests", "1s" if exhausted else "6ms"),
+        ("x-ratelimit-reset-tokens", "1s" if exhausted else "30ms"),
+    ]
+    return tuple(headers)

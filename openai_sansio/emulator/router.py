@@ -1,0 +1,288 @@
+"""Routing, auth, faults and state of the emulator, from a parsed HTTP request to a `Reply` (pure).
+
+What: `Router.handle(method, target, headers, body)` records the request, routes it
+(``/v1/responses``, ``/v1/chat/completions`` and the Azure shapes), checks auth, applies the
+fault knobs (config plus ``x-emulator-fault`` header), validates the body, runs the script and
+returns a `Reply`: status, headers (always ``x-request-id`` and ``openai-processing-ms``), and
+either a JSON body or the SSE frames to stream one HTTP chunk each. It also remembers stored
+responses for ``previous_response_id``.
+Why: keeping all decisions here (no sockets, no clock) makes them unit-testable and keeps
+`server.py` to byte shuffling.
+Next: `server.Emulator` feeds each h11 request to `handle()` and transmits the `Reply`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import msgspec
+
+from . import chat_script, responses_script
+from .errors import ApiError, default_error
+from .faults import FAULT_HEADER, EmulatorConfig, ratelimit_headers, with_fault_header
+from .ids import IdSource, processing_ms, request_id
+
+__all__ = ["REDACTED", "RecordedRequest", "Reply", "Router"]
+
+REDACTED = "<redacted>"
+"""Replaces the value of secret headers in `RecordedRequest.headers`."""
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "proxy-authorization", "cookie", "x-api-key"}
+)
+_RESPONSES_PATHS = {
+    "/v1/responses": False,
+    "/openai/v1/responses": False,
+    "/openai/responses": True,
+}
+_CHAT_PATHS = {"/v1/chat/completions": False, "/openai/v1/chat/completions": False}
+_DEPLOYMENT_CHAT = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+    "sent was not valid JSON.)"
+)
+_NO_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the api-key header."
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the emulator received it; secret header values are `REDACTED`.
+
+    `headers` has lower-case names (repeated headers joined with ``", "``); `body` is the
+    parsed JSON body, or None when the body was empty or not JSON.
+    """
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send back: `body` (JSON, Content-Length) or `frames` (SSE, one chunk each).
+
+    `drop_after`: close the connection after that many frames, mid-body (streams), or
+    without any response (`frames` None). `delay_s`: sleep between frames / before a body.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    frames: tuple[bytes, ...] | None = None
+    drop_after: int | None = None
+    delay_s: float = 0.0
+
+
+def _route(path: str) -> tuple[str, str | None, bool] | None:
+    """(kind, Azure deployment, api-version required) for a path, or None (404)."""
+    path = path.rstrip("/") or "/"
+    if path in _RESPONSES_PATHS:
+        return "responses", None, _RESPONSES_PATHS[path]
+    if path in _CHAT_PATHS:
+        return "chat", None, _CHAT_PATHS[path]
+    match = _DEPLOYMENT_CHAT.match(path)
+    if match:
+        return "chat", match.group(1), True
+    return None
+
+
+def _authorized(headers: Mapping[str, str]) -> bool:
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return True
+    return bool(headers.get("api-key", "").strip())
+
+
+def sse_frame(event: dict[str, Any]) -> bytes:
+    """A Responses SSE frame: ``event: <type>\\ndata: <json>\\n\\n``."""
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + _encode(event) + b"\n\n"
+
+
+def data_frame(payload: bytes) -> bytes:
+    """A Chat SSE frame: ``data: <payload>\\n\\n``."""
+    return b"data: " + payload + b"\n\n"
+
+
+def _encode(obj: Any) -> bytes:
+    return msgspec.json.encode(obj)
+
+
+class Router:
+    """Per-emulator state (recorded requests, stored responses, counters) and dispatch."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.requests: list[RecordedRequest] = []
+        """Every request received, in arrival order."""
+        self._chains: dict[str, responses_script.ChainRecord] = {}
+        self._counter = 0
+        self._turn = 0
+
+    def _base_headers(self) -> list[tuple[str, str]]:
+        self._counter += 1
+        return [
+            ("x-request-id", request_id(self.config.seed, self._counter)),
+            ("openai-processing-ms", processing_ms(self.config.seed, self._counter)),
+            ("openai-version", "2020-10-01"),
+        ]
+
+    def error_reply(self, error: ApiError, *, close: bool = False) -> Reply:
+        """Render an `ApiError` as a JSON reply (also used by the server for HTTP errors)."""
+        headers = self._base_headers()
+        headers += error.headers
+        if close:
+            headers.append(("connection", "close"))
+        return _json_reply(error.status, headers, error.payload())
+
+    def handle(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
+        """Answer one complete HTTP request (headers lower-case, body fully read)."""
+        path, _, query = target.partition("?")
+        merged: dict[str, str] = {}
+        for name, value in headers:
+            name = name.lower()
+            merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        try:
+            parsed: Any = msgspec.json.decode(body) if body else None
+            bad_json = False
+        except msgspec.DecodeError:
+            parsed, bad_json = None, True
+        redacted = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in merged.items()}
+        self.requests.append(RecordedRequest(method, path, query, redacted, parsed))
+        try:
+            return self._dispatch(method, path, query, merged, body, parsed, bad_json)
+        except ApiError as error:
+            return self.error_reply(error)
+
+    def _dispatch(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        raw: bytes,
+        body: Any,
+        bad_json: bool,
+    ) -> Reply:
+        route = _route(path)
+        if route is None:
+            raise ApiError(404, f"Invalid URL ({method} {path})")
+        kind, deployment, needs_version = route
+        if method != "POST":
+            raise ApiError(
+                405,
+                f"Method {method} is not allowed for {path}; use POST.",
+                headers=(("allow", "POST"),),
+            )
+        if needs_version and not parse_qs(query).get("api-version"):
+            raise ApiError(
+                400,
+                "Missing required query parameter: 'api-version'.",
+                param="api-version",
+                code="missing_required_parameter",
+            )
+        if not _authorized(headers):
+            raise ApiError(401, _NO_KEY, code="invalid_api_key")
+        config = with_fault_header(self.config, headers.get(FAULT_HEADER))
+        if config.http_status is not None:
+            error = default_error(config.http_status, config.error_code)
+            if config.http_status == 429:
+                error.headers = ratelimit_headers(exhausted=True)
+            raise error
+        if bad_json:
+            raise ApiError(400, _BAD_JSON)
+        if kind == "chat":
+            return self._chat(
+                chat_script.parse_request(body, default_model=deployment), raw, config
+            )
+        return self._responses(responses_script.parse_request(body), raw, config)
+
+    def _preflight(self, stream: bool, config: EmulatorConfig) -> Reply | None:
+        """Faults that pre-empt a non-streamed body: an injected error or a dropped connection."""
+        if stream:
+            return None
+        if config.inject_error_after is not None:
+            raise default_error(500, config.error_code)
+        if config.drop_after_events is not None:
+            return Reply(0, (), drop_after=0)
+        return None
+
+    def _ids(self, raw: bytes) -> IdSource:
+        self._turn += 1
+        return IdSource(self.config.seed, self._turn, raw)
+
+    def _responses(
+        self, req: responses_script.ResponsesRequest, raw: bytes, config: EmulatorConfig
+    ) -> Reply:
+        prior = None
+        if req.previous_response_id is not None:
+            prior = None if config.forget_chains else self._chains.get(req.previous_response_id)
+            if prior is None:
+                raise ApiError(
+                    400,
+                    f"Previous response with id '{req.previous_response_id}' not found.",
+                    param="previous_response_id",
+                    code="previous_response_not_found",
+                )
+        early = self._preflight(req.stream, config)
+        if early is not None:
+            return early
+        result = responses_script.script(req, prior, self._ids(raw), config)
+        if result.record is not None:
+            self._chains[result.response_id] = result.record
+        headers = self._base_headers() + list(ratelimit_headers(exhausted=False))
+        if not req.stream:
+            return _json_reply(200, headers, result.final, config.delay_s)
+        frames = tuple(sse_frame(event) for event in result.events)
+        return _stream_reply(headers, frames, config)
+
+    def _chat(self, req: chat_script.ChatRequest, raw: bytes, config: EmulatorConfig) -> Reply:
+        early = self._preflight(req.stream, config)
+        if early is not None:
+            return early
+        result = chat_script.script(req, self._ids(raw), config)
+        headers = self._base_headers() + list(ratelimit_headers(exhausted=False))
+        if not req.stream:
+            return _json_reply(200, headers, result.final, config.delay_s)
+        frames = [data_frame(_encode(chunk)) for chunk in result.chunks]
+        if result.done:
+            frames.append(data_frame(b"[DONE]"))
+        return _stream_reply(headers, tuple(frames), config)
+
+
+def _json_reply(
+    status: int, headers: list[tuple[str, str]], payload: Any, delay_s: float = 0.0
+) -> Reply:
+    body = _encode(payload)
+    head = [("content-type", "application/json"), ("content-length", str(len(body))), *headers]
+    return Reply(status, tuple(head), body=body, delay_s=delay_s)
+
+
+def _stream_reply(
+    headers: list[tuple[str, str]], frames: tuple[bytes, ...], config: EmulatorConfig
+) -> Reply:
+    head = [
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("cache-control", "no-cache"),
+        ("transfer-encoding", "chunked"),
+        *headers,
+    ]
+    return Reply(
+        200,
+        tuple(head),
+        frames=frames,
+        drop_after=config.drop_after_events,
+        delay_s=config.delay_s,
+    )
