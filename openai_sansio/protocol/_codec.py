@@ -43,6 +43,10 @@ class _TypeOnly(msgspec.Struct, gc=False):
 
 
 _type_only: Final = msgspec.json.Decoder(_TypeOnly)
+_UNDECODABLE: Final = (msgspec.DecodeError, UnicodeError, RecursionError)
+"""What decoding a peer's document may raise besides a schema mismatch: bad JSON, invalid UTF-8
+inside a string (msgspec raises UnicodeDecodeError), and nesting deeper than the interpreter's
+recursion limit (msgspec raises RecursionError at about 1000 levels)."""
 _encoder: Final = msgspec.json.Encoder()
 
 
@@ -50,9 +54,9 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
 
 
-def _tagged(decoder: msgspec.json.Decoder[Any], known: frozenset[str], what: str) -> Callable[
-    [bytes | str], Any
-]:
+def _tagged(
+    decoder: msgspec.json.Decoder[Any], known: frozenset[str], what: str
+) -> Callable[[bytes | str], Any]:
     """A two-phase decoder for a union tagged on ``type``."""
     decode = decoder.decode
 
@@ -61,13 +65,17 @@ def _tagged(decoder: msgspec.json.Decoder[Any], known: frozenset[str], what: str
             return decode(data)
         except msgspec.ValidationError as exc:
             failure: Exception = exc
-        except msgspec.DecodeError as exc:
-            raise RemoteProtocolError(
+        except _UNDECODABLE as exc:  # msgspec raises UnicodeDecodeError
+            raise RemoteProtocolError(  # for invalid UTF-8 inside a string it decodes
                 f"invalid JSON in {what} event: {exc}", error_hint="invalid_json"
             ) from None
         try:
             tag = _type_only.decode(data).type
-        except msgspec.DecodeError:
+        except _UNDECODABLE as exc:
+            if not isinstance(exc, msgspec.ValidationError):  # e.g. trailing garbage
+                raise RemoteProtocolError(
+                    f"invalid JSON in {what} event: {exc}", error_hint="invalid_json"
+                ) from None
             raise RemoteProtocolError(
                 f"{what} event is not an object with a string 'type': {failure}",
                 error_hint="schema_violation",
@@ -92,13 +100,17 @@ def _decode_chat(data: bytes | str) -> ChatCompletionChunk | ChatStreamErrorObje
         return _chunk_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failure: Exception = exc
-    except msgspec.DecodeError as exc:
+    except _UNDECODABLE as exc:  # invalid UTF-8 in a string: Unicode
         raise RemoteProtocolError(
             f"invalid JSON in chat chunk: {exc}", error_hint="invalid_json"
         ) from None
     try:
         return _chat_error_decoder.decode(data)
-    except msgspec.DecodeError:
+    except _UNDECODABLE as exc:
+        if not isinstance(exc, msgspec.ValidationError):  # e.g. trailing garbage
+            raise RemoteProtocolError(
+                f"invalid JSON in chat chunk: {exc}", error_hint="invalid_json"
+            ) from None
         raise RemoteProtocolError(
             f"chat chunk does not match its schema: {failure}", error_hint="schema_violation"
         ) from None

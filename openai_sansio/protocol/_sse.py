@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Final
 
@@ -120,6 +121,12 @@ class SSEDecoder:
         else:
             lines = chunk.split(b"\n")
         rest = lines.pop()
+        limit = self.max_event_bytes  # every complete line too, or split input would differ
+        if len(chunk) > limit and max(map(len, lines), default=0) > limit:
+            raise RemoteProtocolError(
+                f"SSE line longer than {self.max_event_bytes} bytes",
+                error_hint="sse_line_too_long",
+            )
         if rest:
             if len(rest) > self.max_event_bytes:
                 raise RemoteProtocolError(
@@ -145,8 +152,8 @@ class SSEDecoder:
                 continue
             if line[:5] == b"data:":
                 value = line[6:] if line[5:6] == b" " else line[5:]
-                self._data_size += len(value) + 1
-                if self._data_size > self.max_event_bytes:
+                self._data_size += len(value) + 1  # + the joining "\n"; one too many
+                if self._data_size > self.max_event_bytes + 1:
                     raise RemoteProtocolError(
                         f"SSE event larger than {self.max_event_bytes} bytes",
                         error_hint="sse_event_too_large",
@@ -160,18 +167,26 @@ class SSEDecoder:
                 name, value = line, b""
             else:
                 name = line[:colon]
-                value = line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+                value = (
+                    line[colon + 2 :] if line[colon + 1 : colon + 2] == b" " else line[colon + 1 :]
+                )
             if name == b"event":
-                self._event = value.decode("utf-8", "replace")
+                self._event = value.decode("utf-8", "replace") or None  # "" = default type
             elif name == b"data":  # "data" with no colon: an empty data line
                 self._data_size += 1
+                if self._data_size > self.max_event_bytes + 1:
+                    raise RemoteProtocolError(
+                        f"SSE event larger than {self.max_event_bytes} bytes",
+                        error_hint="sse_event_too_large",
+                    )
                 data.append(b"")
             elif name == b"id":
                 if b"\x00" not in value:
                     self.last_event_id = value.decode("utf-8", "replace")
                     self._id_set = True
-            elif name == b"retry":
-                if value.isdigit():
+            elif name == b"retry" and value.isdigit():
+                # more digits than int() converts (sys.int_max_str_digits): ignored, as the SDK does
+                with contextlib.suppress(ValueError):
                     self._retry = int(value)
             # any other field name is ignored, as WHATWG says
         return out

@@ -230,7 +230,8 @@ def parse_arguments(arguments: str) -> tuple[Any, ArgumentsProblem | None]:
         return {}, None
     try:
         value = _ANY_DECODER.decode(arguments)
-    except (msgspec.DecodeError, UnicodeError) as exc:  # a lone surrogate cannot be UTF-8
+    # UnicodeError: a lone surrogate cannot be UTF-8; RecursionError: nested ~1000 levels deep
+    except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:
         text = str(exc)
         position: int | None = None
         marker = "(byte "

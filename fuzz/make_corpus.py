@@ -1,0 +1,131 @@
+"""Write seed corpora for the fuzz targets into ``fuzz/corpus/<target>/`` (generated, ignored).
+
+Seeds come from the shared fixtures next to the repository (``../shared/fixtures``):
+
+* ``openapi-event-examples.jsonl``: every example as one JSON document, prefixed with the
+  decoder byte `fuzz_codec` reads (0 Responses server, 1 Chat, 2 Responses client), and
+  framed as an SSE stream (``event:`` + ``data:`` lines) for `fuzz_sse`;
+* ``chat-sse-recorded/*.bin``: byte-exact recorded Chat Completions SSE bodies, as SSE seeds
+  whole and re-chunked, and each of their ``data:`` payloads as a Chat codec seed;
+* a few hand-written streams for the SSE corner cases (CR/LF/CRLF, BOM, comments, bounds).
+
+Seed files are named by the SHA-1 of their content, so re-running is idempotent.
+
+Usage: ``python fuzz/make_corpus.py [--shared PATH] [--out PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SHARED = HERE.parents[1] / "shared"  # <repo>/../shared
+
+CODEC_SERVER_RESPONSES, CODEC_CHAT, CODEC_CLIENT_RESPONSES = 0, 1, 2
+SSE_LIMIT_DEFAULT = 7  # index into fuzz_sse.LIMITS of the default (unbounded-ish) limit
+SSE_LIMIT_SMALL = 4  # index of the 64-byte limit: exercises the bounds
+
+
+def sse_seed(
+    stream: bytes, limit_index: int = SSE_LIMIT_DEFAULT, cuts: Iterable[int] = ()
+) -> bytes:
+    """A `fuzz_sse` input: limit byte, number of cuts, the cuts (2 bytes each), the stream."""
+    points = list(cuts)[:15]
+    control = b"".join((p % 65536).to_bytes(2, "little") for p in points)
+    return bytes([limit_index, len(points)]) + control + stream
+
+
+def codec_seed(decoder: int, document: bytes) -> bytes:
+    return bytes([decoder]) + document
+
+
+HAND_WRITTEN_SSE = [
+    b"data: a\n\n",
+    b"data: a\r\rdata: b\r\n\r\n",
+    b"\xef\xbb\xbfdata: bom\n\n",
+    b": keep-alive\n\nevent: e\nid: 1\nretry: 1500\ndata: x\ndata: y\n\n",
+    b"data\ndata:\ndata:  two spaces\n\n",
+    b"id: a\x00b\nretry: 12a\nfoo: bar\n\n",
+    b"data: half event at eof",
+    "data: héllo 世界 🎉\n\n".encode(),
+    b"data: [DONE]\n\n",
+]
+
+
+def codec_seeds(shared: Path) -> Iterator[bytes]:
+    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
+    if examples.is_file():
+        for line in examples.read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            document = json.dumps(record["example"], ensure_ascii=False).encode()
+            group = record["group"]
+            if group == "chat-streaming":
+                yield codec_seed(CODEC_CHAT, document)
+            elif group == "responses-websocket-client-events":
+                yield codec_seed(CODEC_CLIENT_RESPONSES, document)
+            else:  # Responses events, and the others as unknown types
+                yield codec_seed(CODEC_SERVER_RESPONSES, document)
+    for body in recorded_bodies(shared):
+        for line in body.splitlines():
+            if line.startswith(b"data: ") and line != b"data: [DONE]":
+                yield codec_seed(CODEC_CHAT, line[6:])
+
+
+def sse_seeds(shared: Path) -> Iterator[bytes]:
+    for stream in HAND_WRITTEN_SSE:
+        yield sse_seed(stream)
+        yield sse_seed(stream, SSE_LIMIT_SMALL, cuts=range(1, len(stream), 3))
+    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
+    if examples.is_file():
+        for line in examples.read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            example = json.loads(line)["example"]
+            data = json.dumps(example, ensure_ascii=False).encode()
+            name = str(example.get("type", "")).encode()
+            stream = (b"event: " + name + b"\n" if name else b"") + b"data: " + data + b"\n\n"
+            yield sse_seed(stream)
+    for body in recorded_bodies(shared):
+        yield sse_seed(body)
+        yield sse_seed(body, cuts=range(7, len(body), max(1, len(body) // 14)))
+        yield sse_seed(body.replace(b"\n", b"\r\n"), cuts=[1, 2, 3])
+
+
+def recorded_bodies(shared: Path) -> list[bytes]:
+    return [
+        p.read_bytes() for p in sorted((shared / "fixtures" / "chat-sse-recorded").glob("*.bin"))
+    ]
+
+
+def write(directory: Path, seeds: Iterable[bytes]) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    names = set()
+    for seed in seeds:
+        name = hashlib.sha1(seed).hexdigest()
+        (directory / name).write_bytes(seed)
+        names.add(name)
+    return len(names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--out", type=Path, default=HERE / "corpus")
+    args = parser.parse_args(argv)
+    if not (args.shared / "fixtures").is_dir():
+        print(f"no fixtures under {args.shared}; writing hand-written seeds only", file=sys.stderr)
+    n_sse = write(args.out / "sse", sse_seeds(args.shared))
+    n_codec = write(args.out / "codec", codec_seeds(args.shared))
+    print(f"wrote {n_sse} sse and {n_codec} codec seeds under {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
