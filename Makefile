@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict openai_sansio
 
 pytest: $(STAMP)
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/coverage run -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/coverage run -m pytest -q
 	$(BIN)/coverage report --include='openai_sansio/protocol/*' --precision=1
 
 test: lint typecheck pytest

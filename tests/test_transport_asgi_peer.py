@@ -141,7 +141,7 @@ class PeerApp:
         )
         for number, piece in enumerate(pieces):
             if mode == "stall" and number == 2:
-                await anyio.sleep(5)
+                await anyio.sleep(1.5)
             if mode == "break" and number == 3:
                 raise RuntimeError("peer breaks the connection mid-body")
             await send({"type": "http.response.body", "body": piece, "more_body": True})
