@@ -94,11 +94,15 @@ async def test_chat_two_choices_with_usage() -> None:
 
 
 async def test_dropped_connection_is_an_interrupted_turn() -> None:
-    async with running() as server, Client(
-        api_key=KEY, base_url=server.base_url, env={}, extra_headers=fault(drop_after_events=5)
-    ) as client, client.responses.stream(
-        model="m", input="Use get_weather in Lima", tools=[WEATHER]
-    ) as stream:
+    async with (
+        running() as server,
+        Client(
+            api_key=KEY, base_url=server.base_url, env={}, extra_headers=fault(drop_after_events=5)
+        ) as client,
+        client.responses.stream(
+            model="m", input="Use get_weather in Lima", tools=[WEATHER]
+        ) as stream,
+    ):
         events = [e async for e in stream]
     assert stream.result.status == "interrupted"
     assert not stream.result.tool_calls  # never surfaced half a call

@@ -45,6 +45,7 @@ from ._stream_common import (
 )
 from .events.chat import ChatCompletionChunk, ChatStreamErrorObject, ChunkChoice
 from .events.common import APIError, NeedData, TokenUsage, ToolCall
+from .events.responses import ErrorDetail
 from .responses import StreamState
 
 __all__ = ["ChatChoiceDone", "ChatChoiceResult", "ChatEnd", "ChatResult", "ChatStream"]
@@ -57,6 +58,28 @@ class _Input(enum.Enum):
     DONE_MARKER = "done_marker"
     ERROR = "error"
     EOF = "eof"
+
+
+class _ErrorKey(msgspec.Struct, frozen=True, gc=False):
+    """Only the ``error`` key of a chunk. OpenAI-compatible servers (OpenRouter) report a
+    mid-stream failure *inside* a chunk (``finish_reason: "error"`` plus ``error``);
+    protocol.md 3.4 and the SDK treat any payload with an ``error`` key as the error."""
+
+    error: ErrorDetail | None = None
+
+
+_error_key: Final = msgspec.json.Decoder(_ErrorKey)
+
+
+def _chunk_error(data: bytes) -> ErrorDetail | None:
+    """The ``error`` object of a chunk that carries one (looked for only when the bytes
+    mention it, so ordinary chunks are decoded once)."""
+    if b'"error"' not in data:
+        return None
+    try:
+        return _error_key.decode(data).error
+    except (msgspec.DecodeError, UnicodeError, RecursionError):  # not an error report
+        return None
 
 
 _S = StreamState
@@ -218,7 +241,9 @@ class ChatStream:
         if self._eof:
             raise LocalProtocolError("receive_data after receive_eof", error_hint="after_eof")
         if self.state is StreamState.BROKEN:
-            raise RemoteProtocolError("the stream already violated the protocol", error_hint="broken")
+            raise RemoteProtocolError(
+                "the stream already violated the protocol", error_hint="broken"
+            )
         try:
             for sse in self._sse.feed(data):
                 self._on_data(sse.data)
@@ -276,9 +301,9 @@ class ChatStream:
             self._finish("completed", error=None, done_marker=True)
             return
         decoded = decode_server_event(data, api="chat")
-        if type(decoded) is ChatStreamErrorObject:
+        detail = decoded.error if type(decoded) is ChatStreamErrorObject else _chunk_error(data)
+        if detail is not None:
             self.state = _TRANSITIONS[(self.state, _Input.ERROR)]
-            detail = decoded.error
             error = APIError.build(
                 detail.message or "the server reported an error",
                 code=detail.code,
@@ -293,7 +318,12 @@ class ChatStream:
         self._on_chunk(decoded)
 
     def _on_chunk(self, chunk: ChatCompletionChunk) -> None:
-        if self._first is None:
+        first = self._first
+        # id/model/created come from the first real chunk, not from a preamble such as Azure's
+        # content-filter chunk (``"object": ""``, ``"id": ""``, ``"choices": []``)
+        if first is None or (
+            first.object != "chat.completion.chunk" and chunk.object == "chat.completion.chunk"
+        ):
             self._first = chunk
         if chunk.service_tier is not None:
             self._service_tier = chunk.service_tier

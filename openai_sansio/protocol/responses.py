@@ -101,7 +101,8 @@ _TRANSITIONS: Final[dict[tuple[StreamState, _Input], StreamState]] = {
     (_S.DONE, _I.EOF): _S.DONE,
 }
 """Every (state, input) pair not listed: in DONE the event is a trailing one (dropped and
-counted); in BROKEN every input raises."""
+counted, not even decoded); in BROKEN every input raises, except ``receive_eof``, which
+only closes the SSE decoder (the caller already got the `RemoteProtocolError`)."""
 
 
 class ResponseResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -145,7 +146,8 @@ class ResponseStream:
     Call `receive_data` with each body chunk (or `receive_message`/`receive_event`), then
     drain `next_event`/`events`; call `receive_eof` when the body ends. `result` is the final
     `ResponseResult` once `ResponseEnd` was produced. `data_to_send` is always empty over
-    SSE (present for the shared verb set).
+    SSE (present for the shared verb set). Bounds: `max_items` output items, `max_parts`
+    (4 x `max_items`) buffered content parts, `max_text_chars` characters of deltas.
     """
 
     def __init__(
@@ -177,6 +179,8 @@ class ResponseStream:
         self._args: dict[int, list[str]] = {}
         self._args_done: dict[int, str] = {}
         self._chars = 0
+        self._parts = 0
+        self.max_parts = max_items * 4
         self._surfaced: set[str] = set()
         self._tool_calls: list[ToolCall] = []
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
@@ -215,7 +219,10 @@ class ResponseStream:
                 payload = sse.data
                 if payload[:6] == b"[DONE]":
                     continue
-                self._process(decode_server_event(payload, api="responses"))
+                if self.state is StreamState.DONE:
+                    self.trailing_events += 1  # not even decoded: the response is over
+                else:
+                    self._process(decode_server_event(payload, api="responses"))
         except RemoteProtocolError:
             self.state = StreamState.BROKEN
             raise
@@ -223,6 +230,9 @@ class ResponseStream:
     def receive_message(self, text: str | bytes) -> None:
         """Feed one WebSocket message (one JSON event). Then drain `next_event`/`events`."""
         self._check_usable()
+        if self.state is StreamState.DONE:
+            self.trailing_events += 1
+            return
         try:
             self._process(decode_server_event(text, api="responses"))
         except RemoteProtocolError:
@@ -302,6 +312,29 @@ class ResponseStream:
                 error_hint="text_too_large",
             )
 
+    def _new_part(self) -> None:
+        self._parts += 1
+        if self._parts > self.max_parts:
+            self.state = StreamState.BROKEN
+            raise RemoteProtocolError(
+                f"more than {self.max_parts} content parts", error_hint="too_many_parts"
+            )
+
+    def _append(self, store: dict[Any, list[str]], key: Any, delta: str) -> None:
+        """Buffer a delta under its part key, within the text and part budgets."""
+        self._budget(delta)
+        parts = store.get(key)
+        if parts is None:
+            self._new_part()
+            parts = store[key] = []
+        parts.append(delta)
+
+    def _record(self, store: dict[Any, str], key: Any, value: str) -> None:
+        """Keep a part's authoritative ``.done`` value, within the part budget."""
+        if key not in store:
+            self._new_part()
+        store[key] = value
+
     def _on_lifecycle(self, event: Any) -> None:
         self._advance(_Input.LIFECYCLE)
         self._response = event.response
@@ -333,54 +366,52 @@ class ResponseStream:
 
     def _on_text_delta(self, event: ResponseOutputTextDelta) -> None:
         self._advance(_Input.ITEM)
-        self._budget(event.delta)
-        self._text.setdefault((event.output_index, event.content_index), []).append(event.delta)
+        self._append(self._text, (event.output_index, event.content_index), event.delta)
         self._queue.push(event)
 
     def _on_text_done(self, event: ResponseOutputTextDone) -> None:
         self._advance(_Input.ITEM)
-        self._text_done[(event.output_index, event.content_index)] = event.text
+        self._record(self._text_done, (event.output_index, event.content_index), event.text)
         self._queue.push(event)
 
     def _on_refusal_delta(self, event: ResponseRefusalDelta) -> None:
         self._advance(_Input.ITEM)
-        self._budget(event.delta)
-        key = (event.output_index, event.content_index)
-        self._refusal.setdefault(key, []).append(event.delta)
+        self._append(self._refusal, (event.output_index, event.content_index), event.delta)
         self._queue.push(event)
 
     def _on_refusal_done(self, event: ResponseRefusalDone) -> None:
         self._advance(_Input.ITEM)
-        self._refusal_done[(event.output_index, event.content_index)] = event.refusal
+        self._record(self._refusal_done, (event.output_index, event.content_index), event.refusal)
         self._queue.push(event)
 
     def _on_summary_delta(self, event: ResponseReasoningSummaryTextDelta) -> None:
         self._advance(_Input.ITEM)
-        self._budget(event.delta)
-        key = (event.output_index, event.summary_index)
-        self._summary.setdefault(key, []).append(event.delta)
+        self._append(self._summary, (event.output_index, event.summary_index), event.delta)
         self._queue.push(event)
 
     def _on_summary_done(self, event: ResponseReasoningSummaryTextDone) -> None:
         self._advance(_Input.ITEM)
-        self._summary_done[(event.output_index, event.summary_index)] = event.text
+        self._record(self._summary_done, (event.output_index, event.summary_index), event.text)
         self._queue.push(event)
 
     def _on_args_delta(self, event: ResponseFunctionCallArgumentsDelta) -> None:
         self._advance(_Input.ITEM)
-        self._budget(event.delta)
-        self._args.setdefault(event.output_index, []).append(event.delta)
+        self._append(self._args, event.output_index, event.delta)
         self._queue.push(event)
 
     def _on_args_done(self, event: ResponseFunctionCallArgumentsDone) -> None:
         self._advance(_Input.ITEM)
-        self._args_done[event.output_index] = event.arguments
+        self._record(self._args_done, event.output_index, event.arguments)
         self._queue.push(event)
 
     def _surface(self, item: OutputItem, index: int) -> None:
-        """Emit the `ToolCall` of a ``function_call`` item unless it was emitted already."""
+        """Emit the `ToolCall` of a ``function_call`` item unless it was emitted already.
+
+        An item with status ``incomplete`` (cut by ``max_output_tokens``) is never surfaced:
+        its arguments may be truncated, so it must not be dispatched; it stays visible in
+        `ResponseResult.output`."""
         key = item.id if item.id is not None else f"#{index}"
-        if key in self._surfaced:
+        if key in self._surfaced or item.status == "incomplete":
             return
         self._surfaced.add(key)
         added = self._items.get(index)
@@ -467,43 +498,52 @@ class ResponseStream:
             usage=usage,
             error=error,
             incomplete_reason=incomplete_reason,
-            output=tuple(output),
+            output=tuple(output.values()),
             response=response,
         )
         self.result = result
         self._queue.push(ResponseEnd(result))
 
-    def _assemble_output(self) -> list[OutputItem]:
-        """The output items: the terminal response's when it has them (authoritative), else
-        the ``output_item.done`` payloads, else what ``output_item.added`` announced."""
+    def _assemble_output(self) -> dict[int, OutputItem]:
+        """The output items by ``output_index``: the terminal response's when it has them
+        (authoritative), else the ``output_item.done`` payloads, else what
+        ``output_item.added`` announced."""
         response = self._response
         if response is not None and response.output:
-            return list(response.output)
+            return dict(enumerate(response.output))
         merged = dict(self._items)
         merged.update(self._final_items)
-        return [merged[index] for index in sorted(merged)]
+        return {index: merged[index] for index in sorted(merged)}
 
-    def _texts(self, output: list[OutputItem]) -> tuple[str, str]:
+    def _texts(self, output: dict[int, OutputItem]) -> tuple[str, str]:
+        """Text and refusal in ``output_index`` order: a finalised item's content, else (an
+        interrupted or failed stream) the ``.done`` text or the deltas of its parts."""
+        pending: dict[int, list[tuple[int, int]]] = {}
+        for store in (self._text, self._text_done, self._refusal, self._refusal_done):
+            for key in store:
+                pending.setdefault(key[0], []).append(key)
         text: list[str] = []
         refusal: list[str] = []
-        finished = {index for index, item in enumerate(output) if item.content}
-        for index, item in enumerate(output):
-            if item.type != "message" or not item.content:
+        for index in sorted(set(output) | set(pending)):
+            item = output.get(index)
+            if item is not None and item.content:
+                if item.type == "message":
+                    for part in item.content:
+                        if part.type == "output_text" and part.text is not None:
+                            text.append(part.text)
+                        elif part.type == "refusal" and part.refusal is not None:
+                            refusal.append(part.refusal)
                 continue
-            for part in item.content:
-                if part.type == "output_text" and part.text is not None:
-                    text.append(part.text)
-                elif part.type == "refusal" and part.refusal is not None:
-                    refusal.append(part.refusal)
-        # parts the server never finalised (interrupted or error streams): use the deltas
-        for key in sorted(set(self._text) | set(self._text_done)):
-            if key[0] not in finished:
-                done = self._text_done.get(key)
-                text.append(done if done is not None else "".join(self._text.get(key, ())))
-        for key in sorted(set(self._refusal) | set(self._refusal_done)):
-            if key[0] not in finished:
-                done = self._refusal_done.get(key)
-                refusal.append(done if done is not None else "".join(self._refusal.get(key, ())))
+            for key in sorted(set(pending.get(index, ()))):
+                for deltas, done, into in (
+                    (self._text, self._text_done, text),
+                    (self._refusal, self._refusal_done, refusal),
+                ):
+                    final = done.get(key)
+                    if final is not None:
+                        into.append(final)
+                    elif key in deltas:
+                        into.append("".join(deltas[key]))
         return "".join(text), "".join(refusal)
 
     def _summary_text(self) -> str:

@@ -80,9 +80,13 @@ class CompletionUsage(msgspec.Struct, **_OPTS):
     completion_tokens_details: dict[str, Any] | None = None
 
 
-class ChatCompletionChunk(msgspec.Struct, **_OPTS):
+class ChatCompletionChunk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One ``chat.completion.chunk``. ``choices`` is empty on the usage chunk (and on some
-    compatible servers' preamble chunks, which is why emptiness alone never means usage)."""
+    compatible servers' preamble chunks, which is why emptiness alone never means usage).
+
+    Unlike request objects this one encodes every field (``null`` included), as the API
+    sends it: ``object`` must always be present, and omitting defaults would drop it from a
+    chunk built in Python."""
 
     id: str
     choices: list[ChunkChoice]
