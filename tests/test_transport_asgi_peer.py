@@ -283,11 +283,14 @@ async def test_connection_broken_mid_body_is_an_interrupted_result(
 
 
 async def test_leaving_early_closes_the_connection(peer: tuple[str, PeerApp]) -> None:
+    """The body is still arriving (the peer stalls after two events): leaving the block must
+    close that connection, so nothing of this response can reach the next request."""
     base_url, _ = peer
-    async with _client(base_url) as client:
+    async with _client(base_url, extra_headers={"x-test-mode": "stall"}) as client:
         async with client.responses.stream(model="gpt-test", input="hi") as stream:
             first = await stream.__anext__()
         assert type(first).__name__ == "ResponseCreated"
+        client.config = ClientConfig.from_env({}, api_key=API_KEY, base_url=base_url)
         result = await client.responses.create(model="gpt-test", input="hi")
         assert result.text == "Hello, world"
         assert client.transport.connections_opened == 2

@@ -34,7 +34,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from ._codec import decode_server_event
+from ._codec import server_decoder
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
 from ._stream_common import (
@@ -58,6 +58,13 @@ class _Input(enum.Enum):
     DONE_MARKER = "done_marker"
     ERROR = "error"
     EOF = "eof"
+
+    __hash__ = object.__hash__  # identity hashing: cheap table lookups (see StreamState)
+
+
+_decode_chat: Final = server_decoder("chat")
+_IN_PROGRESS: Final = StreamState.IN_PROGRESS
+_DONE: Final = StreamState.DONE
 
 
 class _ErrorKey(msgspec.Struct, frozen=True, gc=False):
@@ -292,7 +299,7 @@ class ChatStream:
     # ------------------------------------------------------------------ internals
 
     def _on_data(self, data: bytes) -> None:
-        if self.state is StreamState.DONE:
+        if self.state is _DONE:
             self.trailing_events += 1
             return
         if data[:6] == b"[DONE]":
@@ -300,7 +307,7 @@ class ChatStream:
             self._finish_open_choices()
             self._finish("completed", error=None, done_marker=True)
             return
-        decoded = decode_server_event(data, api="chat")
+        decoded = _decode_chat(data)
         detail = decoded.error if type(decoded) is ChatStreamErrorObject else _chunk_error(data)
         if detail is not None:
             self.state = _TRANSITIONS[(self.state, _Input.ERROR)]
@@ -314,7 +321,8 @@ class ChatStream:
             self._queue.push(error)
             self._finish("error", error=error, done_marker=False)
             return
-        self.state = _TRANSITIONS[(self.state, _Input.CHUNK)]
+        if self.state is not _IN_PROGRESS:  # the (IN_PROGRESS, CHUNK) self-loop needs no lookup
+            self.state = _TRANSITIONS[(self.state, _Input.CHUNK)]
         self._on_chunk(decoded)
 
     def _on_chunk(self, chunk: ChatCompletionChunk) -> None:

@@ -3,6 +3,11 @@
 Kept free of anyio so it is tested like protocol code. One `H11Exchange` drives one
 request/response cycle on an `h11.Connection(h11.CLIENT)`; when the response is complete and
 both sides are DONE, `finish()` starts the next cycle so the connection can be reused.
+
+h11 parses every response head, every non-chunked body and the end of every chunked body (the
+last chunk and its trailers). The chunks in between go through `ChunkedBody`, which hands out
+one ``bytes`` per socket read instead of one h11 event per chunk: the API sends one chunk per
+SSE event, and h11's per-chunk cost dominated the whole client stack (see bench/http_stack.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import h11
 import msgspec
 
 from ..protocol._errors import RemoteProtocolError
+from ._chunked import ChunkedBody
 
 __all__ = ["BODY_END", "H11Exchange", "ResponseHead"]
 
@@ -62,12 +68,16 @@ class H11Exchange:
         )
         self.head: ResponseHead | None = None
         self.complete = False
+        self._method = b""
+        self._head_buffer = b""
+        self._chunked: ChunkedBody | None = None
 
     def request_bytes(
         self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes
     ) -> bytes:
         """Serialise the request with a ``content-length`` body."""
         conn = self.connection
+        self._method = method.upper().encode()
         all_headers = [(name, value) for name, value in headers]
         if not any(name.lower() == "content-length" for name, _ in all_headers):
             all_headers.append(("content-length", str(len(body))))
@@ -82,6 +92,54 @@ class H11Exchange:
 
         Raises `RemoteProtocolError` for malformed HTTP or an EOF in the middle of a response.
         """
+        chunked = self._chunked
+        if chunked is not None:
+            if not data:
+                raise RemoteProtocolError(
+                    "peer closed connection without sending complete message body "
+                    "(incomplete chunked read)",
+                    error_hint="http",
+                )
+            payload, tail = chunked.feed(data)
+            out: list[ResponseHead | bytes | _BodyEnd] = [payload] if payload else []
+            if tail is not None:
+                self._chunked = None
+                out.extend(self._h11(tail))
+            return out
+        if self.head is None and data:
+            return self._receive_head(data)
+        return self._h11(data)
+
+    def _receive_head(self, data: bytes) -> list[ResponseHead | bytes | _BodyEnd]:
+        """Give h11 exactly the head bytes, so the body of a chunked response can bypass it."""
+        buffer = self._head_buffer + data
+        out: list[ResponseHead | bytes | _BodyEnd] = []
+        while self.head is None:
+            crlf = buffer.find(b"\r\n\r\n")
+            lf = buffer.find(b"\n\n")
+            ends = [i + 4 for i in (crlf,) if i >= 0] + [i + 2 for i in (lf,) if i >= 0]
+            if not ends:
+                if len(buffer) > MAX_HEADER_BYTES:
+                    return out + self._h11(buffer)  # h11 reports the oversized head
+                self._head_buffer = buffer
+                return out
+            end = min(ends)
+            out.extend(self._h11(buffer[:end]))
+            buffer = buffer[end:]
+        self._head_buffer = b""
+        head = self.head
+        if (
+            head.status >= 200
+            and head.status not in (204, 304)
+            and self._method != b"HEAD"
+            and self.connection.their_state is h11.SEND_BODY
+            and (head.header("transfer-encoding") or "").lower() == "chunked"
+        ):
+            self._chunked = ChunkedBody()
+            return out + (self.receive(buffer) if buffer else [])
+        return out + (self._h11(buffer) if buffer else [])
+
+    def _h11(self, data: bytes) -> list[ResponseHead | bytes | _BodyEnd]:
         conn = self.connection
         try:
             conn.receive_data(data)

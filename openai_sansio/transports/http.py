@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import select
 import ssl
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final
@@ -89,7 +90,7 @@ class HTTPResponse:
         self.head = head
         self.status = head.status
         self.headers = head.headers
-        self._pending = pending
+        self._pending = deque(pending)
         self._done = done
         self.truncated = False
         """True when the connection closed before the end of the body."""
@@ -106,7 +107,7 @@ class HTTPResponse:
         nothing arrives within the read timeout, `RemoteProtocolError` for malformed HTTP.
         """
         if self._pending:
-            return self._pending.pop(0)
+            return self._pending.popleft()
         if self._done:
             return None
         connection = self._connection
@@ -137,14 +138,16 @@ class HTTPResponse:
             except Exception:
                 await self.aclose()
                 raise
+            tracing = transport.trace is not None
             for part in parts:
                 if part is BODY_END:
                     self._done = True
                 elif isinstance(part, bytes) and part:
-                    transport._trace("recv_bytes", {"data": part})
+                    if tracing:
+                        transport._trace("recv_bytes", {"data": part})
                     self._pending.append(part)
             if self._pending:
-                return self._pending.pop(0)
+                return self._pending.popleft()
             if self._done:
                 transport._trace("eof", {})
                 await self._release()
