@@ -24,16 +24,17 @@ output limit, low enough that a runaway stream cannot exhaust memory."""
 
 
 class EventQueue:
-    """FIFO of outbound events with the shared pull API; `terminal` types end `drain()`."""
+    """FIFO of outbound events with the shared pull API; `terminal` types end `drain()`.
 
-    __slots__ = ("_queue", "_terminal")
+    `push` is the deque's own ``append`` (bound once): the machines push on every event, and
+    a Python-level wrapper would cost a call per event for nothing."""
+
+    __slots__ = ("_queue", "_terminal", "push")
 
     def __init__(self, terminal: tuple[type[Any], ...]) -> None:
         self._queue: deque[Any] = deque()
-        self._terminal = terminal
-
-    def push(self, event: Any) -> None:
-        self._queue.append(event)
+        self._terminal = frozenset(terminal)
+        self.push = self._queue.append
 
     def pop(self) -> Any | NeedData:
         return self._queue.popleft() if self._queue else NEED_DATA
@@ -44,7 +45,7 @@ class EventQueue:
         while queue:
             event = queue.popleft()
             yield event
-            if isinstance(event, terminal):
+            if type(event) in terminal:
                 return
 
     def __len__(self) -> int:

@@ -224,15 +224,22 @@ class ResponseStream:
         if self._eof:
             raise LocalProtocolError("receive_data after receive_eof", error_hint="after_eof")
         self._check_usable()
+        handlers = self._handlers
+        resumed = self._starting_after is not None
         try:
             for sse in self._sse.feed(data):
                 payload = sse.data
-                if payload[:6] == b"[DONE]":
+                if payload.startswith(b"[DONE]"):
                     continue
                 if self.state is _DONE:
                     self.trailing_events += 1  # not even decoded: the response is over
+                    continue
+                event = _decode_responses(payload)
+                handler = handlers.get(type(event))
+                if handler is None or resumed:
+                    self._process(event)  # pass-through events and resumed streams
                 else:
-                    self._process(_decode_responses(payload))
+                    handler(event)  # `_process`, inlined for the common case
         except RemoteProtocolError:
             self.state = StreamState.BROKEN
             raise
@@ -378,8 +385,17 @@ class ResponseStream:
             self._surface(event.item, index)
 
     def _on_text_delta(self, event: ResponseOutputTextDelta) -> None:
-        self._advance(_Input.ITEM)
-        self._append(self._text, (event.output_index, event.content_index), event.delta)
+        # the hottest path: `_advance` and `_append` inlined (same table, same bounds)
+        if self.state is not _IN_PROGRESS:
+            self._advance(_ITEM)
+        delta = event.delta
+        self._chars += len(delta)
+        parts = self._text.get((event.output_index, event.content_index))
+        if parts is None or self._chars > self.max_text_chars:
+            self._chars -= len(delta)
+            self._append(self._text, (event.output_index, event.content_index), delta)
+        else:
+            parts.append(delta)
         self._queue.push(event)
 
     def _on_text_done(self, event: ResponseOutputTextDone) -> None:
