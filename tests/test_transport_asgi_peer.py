@@ -351,3 +351,20 @@ async def test_mid_stream_error_event_is_an_event_not_an_exception(anyio_backend
     events = list(machine.events())
     assert isinstance(events[1], APIError) and events[1].classification == "retryable"
     assert isinstance(events[-1], ResponseEnd) and events[-1].status == "error"
+
+
+async def test_pool_timeout_when_every_connection_is_busy(peer: tuple[str, PeerApp]) -> None:
+    base_url, _ = peer
+    config = ClientConfig.from_env(
+        {},
+        api_key=API_KEY,
+        base_url=base_url,
+        extra_headers={"x-test-mode": "stall"},
+        timeouts=Timeouts(connect=5.0, read=5.0, write=5.0, pool=0.2),
+    )
+    async with Client(config=config, max_connections=1) as client:
+        async with client.responses.stream(model="gpt-test", input="hi") as busy:
+            await busy.__anext__()  # holds the only connection
+            with pytest.raises(APITimeoutError) as info:
+                await client.responses.create(model="gpt-test", input="again")
+    assert info.value.kind == "pool"
