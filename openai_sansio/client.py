@@ -62,6 +62,10 @@ class _StreamMachine(Protocol[_Result_co]):
 
 ERROR_BODY_LIMIT = 1024 * 1024
 """Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
+DRAIN_SECONDS = 1.0
+DRAIN_BYTES = 64 * 1024
+"""After the end event, at most this long / this much is read to finish the body for reuse;
+the API ends the body right after its terminal event, so a normal stream takes no wait."""
 
 
 class EventStream(Generic[_Result]):
@@ -144,11 +148,13 @@ class EventStream(Generic[_Result]):
         response, self._response = self._response, None
         if response is not None:
             if self._finished:
-                # drain what is left of the body (a [DONE] line, the last chunk) so the
-                # connection can go back to the pool
-                with anyio.move_on_after(self._client.transport.read_timeout):
-                    while await response.receive_some() is not None:
-                        pass
+                # Read what is left of the body (the last chunk, a trailing [DONE]) so the
+                # connection can go back to the pool, but only briefly and boundedly: a peer
+                # that keeps the body open after the end costs a new connection, not a wait.
+                left = DRAIN_BYTES
+                with anyio.move_on_after(DRAIN_SECONDS):
+                    while left > 0 and (rest := await response.receive_some()) is not None:
+                        left -= len(rest)
             await response.aclose()
 
     async def __aexit__(
