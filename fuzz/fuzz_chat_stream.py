@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from itertools import pairwise
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,20 +35,10 @@ if _ROOT not in sys.path:  # `python fuzz/fuzz_chat_stream.py` puts fuzz/ on sys
 if __name__ == "__main__":
     import atheris
 
-    with atheris.instrument_imports():
-        from openai_sansio.protocol import (
-            NEED_DATA,
-            APIError,
-            ChatChoiceDone,
-            ChatEnd,
-            ChatStream,
-            LocalProtocolError,
-            RemoteProtocolError,
-            StreamState,
-            ToolCall,
-        )
-        from openai_sansio.protocol.events.chat import ChatCompletionChunk
+    _instrumented = atheris.instrument_imports()
 else:
+    _instrumented = nullcontext()
+with _instrumented:
     from openai_sansio.protocol import (
         NEED_DATA,
         APIError,
@@ -62,6 +52,19 @@ else:
     )
     from openai_sansio.protocol.events.chat import ChatCompletionChunk
 
+# The harness, imported after the code under test so that atheris leaves it uninstrumented.
+from fuzz._common import (  # noqa: E402
+    SHARED,
+    compare,
+    cut,
+    drain,
+    example_rows,
+    recorded_bodies,
+    seed,
+    seed_corpus_dirs,
+    split_input,
+)
+
 CONFIGS: tuple[dict[str, int], ...] = (
     {},  # the defaults
     {"max_items": 2, "max_text_chars": 64},
@@ -73,24 +76,6 @@ CONFIGS: tuple[dict[str, int], ...] = (
     {},  # the defaults weigh most
 )
 ALLOWED = (ChatCompletionChunk, ToolCall, ChatChoiceDone, APIError, ChatEnd)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def split_points(control: bytes, length: int) -> list[int]:
-    """Cut offsets into a `length`-byte stream, two control bytes each."""
-    return sorted(
-        int.from_bytes(control[i : i + 2], "little") % (length + 1)
-        for i in range(0, len(control) - 1, 2)
-    )
-
-
-def cut(stream: bytes, points: list[int]) -> list[bytes]:
-    return [stream[a:b] for a, b in pairwise([0, *points, len(stream)])]
-
-
-def _drain(machine: Any, into: list[Any]) -> None:
-    while (event := machine.next_event()) is not NEED_DATA:
-        into.append(event)
 
 
 def _run(chunks: list[bytes], config: dict[str, int]) -> tuple[list[Any], str | None]:
@@ -100,9 +85,9 @@ def _run(chunks: list[bytes], config: dict[str, int]) -> tuple[list[Any], str | 
     try:
         for chunk in chunks:
             machine.receive_data(chunk)
-            _drain(machine, events)
+            drain(machine, events)
     except RemoteProtocolError as exc:
-        _drain(machine, events)
+        drain(machine, events)
         assert machine.state is StreamState.BROKEN, "a refused stream is not BROKEN"
         try:
             machine.receive_data(b"data: [DONE]\n\n")
@@ -115,7 +100,7 @@ def _run(chunks: list[bytes], config: dict[str, int]) -> tuple[list[Any], str | 
         return events, exc.error_hint
     machine.receive_eof()
     machine.receive_eof()  # idempotent
-    _drain(machine, events)
+    drain(machine, events)
     _check_complete(machine, events)
     return events, None
 
@@ -144,53 +129,28 @@ def _check_complete(machine: Any, events: list[Any]) -> None:
 def TestOneInput(data: bytes) -> None:
     if len(data) < 2:
         return
-    config = CONFIGS[data[0] % len(CONFIGS)]
-    n_points = data[1] % 16
-    control, stream = data[2 : 2 + 2 * n_points], data[2 + 2 * n_points :]
-    points = split_points(control, len(stream))
+    config, stream, points = split_input(data, CONFIGS)
 
     whole, whole_error = _run([stream], config)
     split, split_error = _run(cut(stream, points), config)
-    compare(whole, whole_error, split, split_error)
-
-
-def compare(
-    whole: list[Any], whole_error: str | None, split: list[Any], split_error: str | None
-) -> None:
-    """Whole and split feeding agree: same events and outcome, or (an SSE bound tripped) the
-    same events as far as both got."""
-    assert (whole_error is None) == (split_error is None), f"{whole_error!r} vs {split_error!r}"
-    if any(e is not None and e.startswith("sse_") for e in (whole_error, split_error)):
-        shorter = min(len(whole), len(split))
-        assert repr(whole[:shorter]) == repr(split[:shorter]), "events differ before the error"
-        return
-    assert whole_error == split_error, f"{whole_error!r} vs {split_error!r}"
-    assert repr(whole) == repr(split), "whole and split input gave different events"
+    compare(
+        whole, whole_error, split, split_error, differ="whole and split input gave different events"
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Seeds, from the recorded streams and the official examples.
 
 
-def seed(stream: bytes, config: int = 0, cuts: list[int] | tuple[int, ...] = ()) -> bytes:
-    """A `TestOneInput` input: config byte, number of cuts, the cuts, the body."""
-    points = list(cuts)[:15]
-    control = b"".join((p % 65536).to_bytes(2, "little") for p in points)
-    return bytes([config, len(points)]) + control + stream
-
-
 def seeds(shared: Path = SHARED) -> Iterator[bytes]:
-    recorded = sorted((shared / "fixtures" / "chat-sse-recorded").glob("*.bin"))
-    for path in recorded:
-        body = path.read_bytes()
+    for body in recorded_bodies(shared):
         yield seed(body)
         yield seed(body, 1, range(5, len(body), max(1, len(body) // 14)))
         yield seed(body.replace(b"\n\n", b"\r\n\r\n"), 0, [1, 2, 3])
         yield seed(body[: body.rindex(b"data: [DONE]")])  # no [DONE]
         yield seed(body[: len(body) // 2])  # cut short
-    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
-    if examples.is_file():
-        rows = [json.loads(line) for line in examples.read_text("utf-8").splitlines() if line]
+    rows = example_rows(shared)
+    if rows is not None:
         chunks = [r["example"] for r in rows if r["group"] == "chat-streaming"]
         body = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
         yield seed(body + b"data: [DONE]\n\n")
@@ -199,21 +159,7 @@ def seeds(shared: Path = SHARED) -> Iterator[bytes]:
     yield seed(b"data: [DONE]\n\n")
 
 
-def _seed_corpus_dirs(argv: list[str]) -> None:
-    """Write `seeds` into each corpus directory named on the command line that is missing or
-    empty (libFuzzer reads positional arguments as corpus directories)."""
-    for arg in argv[1:]:
-        if arg.startswith("-"):
-            continue
-        directory = Path(arg)
-        if directory.exists() and any(directory.iterdir()):
-            continue
-        directory.mkdir(parents=True, exist_ok=True)
-        for i, data in enumerate(dict.fromkeys(seeds())):
-            (directory / f"seed-{i:04d}").write_bytes(data)
-
-
 if __name__ == "__main__":
-    _seed_corpus_dirs(sys.argv)
+    seed_corpus_dirs(sys.argv, seeds)
     atheris.Setup(sys.argv, TestOneInput)
     atheris.Fuzz()

@@ -15,6 +15,7 @@ Run: ``python fuzz/fuzz_codec.py fuzz/corpus/codec`` (see fuzz/README.md).
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -24,15 +25,10 @@ if _ROOT not in sys.path:  # `python fuzz/fuzz_codec.py` puts fuzz/ on sys.path,
 if __name__ == "__main__":
     import atheris
 
-    with atheris.instrument_imports():
-        from openai_sansio.protocol._codec import (
-            decode_client_event,
-            decode_server_event,
-            encode_event,
-        )
-        from openai_sansio.protocol._errors import RemoteProtocolError
-        from openai_sansio.protocol.events.common import UnknownEvent
+    _instrumented = atheris.instrument_imports()
 else:
+    _instrumented = nullcontext()
+with _instrumented:
     from openai_sansio.protocol._codec import decode_client_event, decode_server_event, encode_event
     from openai_sansio.protocol._errors import RemoteProtocolError
     from openai_sansio.protocol.events.common import UnknownEvent

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from itertools import pairwise
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +36,10 @@ if _ROOT not in sys.path:  # `python fuzz/fuzz_response_stream.py` puts fuzz/ on
 if __name__ == "__main__":
     import atheris
 
-    with atheris.instrument_imports():
-        from openai_sansio.protocol import (
-            NEED_DATA,
-            APIError,
-            LocalProtocolError,
-            RemoteProtocolError,
-            ResponseEnd,
-            ResponseStream,
-            StreamState,
-            ToolCall,
-            UnknownEvent,
-        )
-        from openai_sansio.protocol._sse import SSEDecoder
-        from openai_sansio.protocol.events.common import WireEvent
+    _instrumented = atheris.instrument_imports()
 else:
+    _instrumented = nullcontext()
+with _instrumented:
     from openai_sansio.protocol import (
         NEED_DATA,
         APIError,
@@ -65,6 +54,18 @@ else:
     from openai_sansio.protocol._sse import SSEDecoder
     from openai_sansio.protocol.events.common import WireEvent
 
+# The harness, imported after the code under test so that atheris leaves it uninstrumented.
+from fuzz._common import (  # noqa: E402
+    SHARED,
+    compare,
+    cut,
+    drain,
+    example_rows,
+    seed,
+    seed_corpus_dirs,
+    split_input,
+)
+
 CONFIGS: tuple[dict[str, int], ...] = (
     {},  # the defaults
     {"max_items": 2, "max_text_chars": 64},
@@ -76,7 +77,6 @@ CONFIGS: tuple[dict[str, int], ...] = (
     {},  # the defaults weigh most
 )
 ALLOWED = (WireEvent, UnknownEvent, ToolCall, APIError, ResponseEnd)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 _STATUS_OF_LAST_WIRE_EVENT = {
     "response.completed": "completed",
     "response.incomplete": "incomplete",
@@ -85,26 +85,9 @@ _STATUS_OF_LAST_WIRE_EVENT = {
 }
 
 
-def split_points(control: bytes, length: int) -> list[int]:
-    """Cut offsets into a `length`-byte stream, two control bytes each."""
-    return sorted(
-        int.from_bytes(control[i : i + 2], "little") % (length + 1)
-        for i in range(0, len(control) - 1, 2)
-    )
-
-
-def cut(stream: bytes, points: list[int]) -> list[bytes]:
-    return [stream[a:b] for a, b in pairwise([0, *points, len(stream)])]
-
-
-def _drain(machine: Any, into: list[Any]) -> None:
-    while (event := machine.next_event()) is not NEED_DATA:
-        into.append(event)
-
-
 def _refused(machine: Any, events: list[Any]) -> None:
     """After a `RemoteProtocolError`: BROKEN, more input refused, EOF quiet."""
-    _drain(machine, events)
+    drain(machine, events)
     assert machine.state is StreamState.BROKEN, "a refused stream is not BROKEN"
     for more in (
         lambda: machine.receive_data(b"data: {}\n\n"),
@@ -127,13 +110,13 @@ def _run(chunks: list[bytes], config: dict[str, int]) -> tuple[list[Any], str | 
     try:
         for chunk in chunks:
             machine.receive_data(chunk)
-            _drain(machine, events)
+            drain(machine, events)
     except RemoteProtocolError as exc:
         _refused(machine, events)
         return events, exc.error_hint
     machine.receive_eof()
     machine.receive_eof()  # idempotent
-    _drain(machine, events)
+    drain(machine, events)
     _check_complete(machine, events)
     try:
         machine.receive_data(b"\n")
@@ -158,12 +141,12 @@ def _run_messages(stream: bytes, config: dict[str, int]) -> tuple[list[Any], str
         for payload in payloads:
             if payload[:6] != b"[DONE]":
                 machine.receive_message(payload)
-                _drain(machine, events)
+                drain(machine, events)
     except RemoteProtocolError as exc:
         _refused(machine, events)
         return events, exc.error_hint
     machine.receive_eof()
-    _drain(machine, events)
+    drain(machine, events)
     _check_complete(machine, events)
     return events, None
 
@@ -195,10 +178,7 @@ def _check_complete(machine: Any, events: list[Any]) -> None:
 def TestOneInput(data: bytes) -> None:
     if len(data) < 2:
         return
-    config = CONFIGS[data[0] % len(CONFIGS)]
-    n_points = data[1] % 16
-    control, stream = data[2 : 2 + 2 * n_points], data[2 + 2 * n_points :]
-    points = split_points(control, len(stream))
+    config, stream, points = split_input(data, CONFIGS)
 
     whole, whole_error = _run([stream], config)
     split, split_error = _run(cut(stream, points), config)
@@ -213,32 +193,11 @@ def TestOneInput(data: bytes) -> None:
     except RemoteProtocolError:
         assert machine.state is StreamState.BROKEN
     machine.receive_eof()
-    _drain(machine, [])
-
-
-def compare(
-    whole: list[Any], whole_error: str | None, other: list[Any], other_error: str | None
-) -> None:
-    """Two ways of feeding agree: same events and outcome, or (an SSE bound tripped) the
-    same events as far as both got."""
-    assert (whole_error is None) == (other_error is None), f"{whole_error!r} vs {other_error!r}"
-    if any(e is not None and e.startswith("sse_") for e in (whole_error, other_error)):
-        shorter = min(len(whole), len(other))
-        assert repr(whole[:shorter]) == repr(other[:shorter]), "events differ before the error"
-        return
-    assert whole_error == other_error, f"{whole_error!r} vs {other_error!r}"
-    assert repr(whole) == repr(other), "two ways of feeding gave different events"
+    drain(machine, [])
 
 
 # --------------------------------------------------------------------------------------------
 # Seeds, from the official examples.
-
-
-def seed(stream: bytes, config: int = 0, cuts: list[int] | tuple[int, ...] | range = ()) -> bytes:
-    """A `TestOneInput` input: config byte, number of cuts, the cuts, the body."""
-    points = list(cuts)[:15]
-    control = b"".join((p % 65536).to_bytes(2, "little") for p in points)
-    return bytes([config, len(points)]) + control + stream
 
 
 def frame(event: dict[str, Any]) -> bytes:
@@ -247,11 +206,10 @@ def frame(event: dict[str, Any]) -> bytes:
 
 
 def seeds(shared: Path = SHARED) -> Iterator[bytes]:
-    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
-    if not examples.is_file():
+    rows = example_rows(shared)
+    if rows is None:
         yield seed(b'event: error\ndata: {"type":"error","message":"boom"}\n\n')
         return
-    rows = [json.loads(line) for line in examples.read_text("utf-8").splitlines() if line]
     events = [r["example"] for r in rows if r["group"] == "responses-streaming"]
     terminals = [e for e in events if e["type"] in _STATUS_OF_LAST_WIRE_EVENT]
     middle = [e for e in events if e["type"] not in _STATUS_OF_LAST_WIRE_EVENT]
@@ -269,21 +227,7 @@ def seeds(shared: Path = SHARED) -> Iterator[bytes]:
             yield seed(frame(row["example"]), 0)
 
 
-def _seed_corpus_dirs(argv: list[str]) -> None:
-    """Write `seeds` into each corpus directory named on the command line that is missing or
-    empty (libFuzzer reads positional arguments as corpus directories)."""
-    for arg in argv[1:]:
-        if arg.startswith("-"):
-            continue
-        directory = Path(arg)
-        if directory.exists() and any(directory.iterdir()):
-            continue
-        directory.mkdir(parents=True, exist_ok=True)
-        for i, data in enumerate(dict.fromkeys(seeds())):
-            (directory / f"seed-{i:04d}").write_bytes(data)
-
-
 if __name__ == "__main__":
-    _seed_corpus_dirs(sys.argv)
+    seed_corpus_dirs(sys.argv, seeds)
     atheris.Setup(sys.argv, TestOneInput)
     atheris.Fuzz()

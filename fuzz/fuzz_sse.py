@@ -15,7 +15,7 @@ Run: ``python fuzz/fuzz_sse.py fuzz/corpus/sse`` (see fuzz/README.md).
 from __future__ import annotations
 
 import sys
-from itertools import pairwise
+from contextlib import nullcontext
 from pathlib import Path
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -25,26 +25,17 @@ if _ROOT not in sys.path:  # `python fuzz/fuzz_sse.py` puts fuzz/ on sys.path, n
 if __name__ == "__main__":
     import atheris
 
-    with atheris.instrument_imports():
-        from openai_sansio.protocol._errors import RemoteProtocolError
-        from openai_sansio.protocol._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
+    _instrumented = atheris.instrument_imports()
 else:
+    _instrumented = nullcontext()
+with _instrumented:
     from openai_sansio.protocol._errors import RemoteProtocolError
     from openai_sansio.protocol._sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder
 
+# The harness, imported after the code under test so that atheris leaves it uninstrumented.
+from fuzz._common import cut, split_input  # noqa: E402
+
 LIMITS = (1, 2, 7, 16, 64, 300, 4096, DEFAULT_MAX_EVENT_BYTES)
-
-
-def split_points(control: bytes, length: int) -> list[int]:
-    """Cut offsets into a `length`-byte stream, two control bytes each."""
-    return sorted(
-        int.from_bytes(control[i : i + 2], "little") % (length + 1)
-        for i in range(0, len(control) - 1, 2)
-    )
-
-
-def cut(stream: bytes, points: list[int]) -> list[bytes]:
-    return [stream[a:b] for a, b in pairwise([0, *points, len(stream)])]
 
 
 def _run(chunks: list[bytes], limit: int) -> tuple[list[object], bool]:
@@ -71,10 +62,7 @@ def _run(chunks: list[bytes], limit: int) -> tuple[list[object], bool]:
 def TestOneInput(data: bytes) -> None:
     if len(data) < 2:
         return
-    limit = LIMITS[data[0] % len(LIMITS)]
-    n_points = data[1] % 16
-    control, stream = data[2 : 2 + 2 * n_points], data[2 + 2 * n_points :]
-    points = split_points(control, len(stream))
+    limit, stream, points = split_input(data, LIMITS)
 
     whole, whole_failed = _run([stream], limit)
     split, split_failed = _run(cut(stream, points), limit)

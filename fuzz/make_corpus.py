@@ -7,7 +7,10 @@ Seeds come from the shared fixtures next to the repository (``../shared/fixtures
   framed as an SSE stream (``event:`` + ``data:`` lines) for `fuzz_sse`;
 * ``chat-sse-recorded/*.bin``: byte-exact recorded Chat Completions SSE bodies, as SSE seeds
   whole and re-chunked, and each of their ``data:`` payloads as a Chat codec seed;
-* a few hand-written streams for the SSE corner cases (CR/LF/CRLF, BOM, comments, bounds).
+* a few hand-written streams for the SSE corner cases (CR/LF/CRLF, BOM, comments, bounds);
+* for the stream machines, what each target's own `seeds` gives: `fuzz_chat_stream` (the
+  recorded bodies, whole, re-chunked, CRLF, cut short; the Chat examples as one stream) and
+  `fuzz_response_stream` (the Responses examples as streams, one per terminal event).
 
 Seed files are named by the SHA-1 of their content, so re-running is idempotent.
 
@@ -24,7 +27,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SHARED = HERE.parents[1] / "shared"  # <repo>/../shared
+if str(HERE.parent) not in sys.path:  # `python fuzz/make_corpus.py` puts fuzz/ on sys.path only
+    sys.path.insert(0, str(HERE.parent))
+
+from fuzz import fuzz_chat_stream, fuzz_response_stream  # noqa: E402
+from fuzz._common import SHARED, example_rows, recorded_bodies, seed  # noqa: E402
+
+DEFAULT_SHARED = SHARED  # <repo>/../shared
 
 CODEC_SERVER_RESPONSES, CODEC_CHAT, CODEC_CLIENT_RESPONSES = 0, 1, 2
 SSE_LIMIT_DEFAULT = 7  # index into fuzz_sse.LIMITS of the default (unbounded-ish) limit
@@ -35,9 +44,7 @@ def sse_seed(
     stream: bytes, limit_index: int = SSE_LIMIT_DEFAULT, cuts: Iterable[int] = ()
 ) -> bytes:
     """A `fuzz_sse` input: limit byte, number of cuts, the cuts (2 bytes each), the stream."""
-    points = list(cuts)[:15]
-    control = b"".join((p % 65536).to_bytes(2, "little") for p in points)
-    return bytes([limit_index, len(points)]) + control + stream
+    return seed(stream, limit_index, cuts)
 
 
 def codec_seed(decoder: int, document: bytes) -> bytes:
@@ -58,20 +65,15 @@ HAND_WRITTEN_SSE = [
 
 
 def codec_seeds(shared: Path) -> Iterator[bytes]:
-    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
-    if examples.is_file():
-        for line in examples.read_text("utf-8").splitlines():
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            document = json.dumps(record["example"], ensure_ascii=False).encode()
-            group = record["group"]
-            if group == "chat-streaming":
-                yield codec_seed(CODEC_CHAT, document)
-            elif group == "responses-websocket-client-events":
-                yield codec_seed(CODEC_CLIENT_RESPONSES, document)
-            else:  # Responses events, and the others as unknown types
-                yield codec_seed(CODEC_SERVER_RESPONSES, document)
+    for record in example_rows(shared) or ():
+        document = json.dumps(record["example"], ensure_ascii=False).encode()
+        group = record["group"]
+        if group == "chat-streaming":
+            yield codec_seed(CODEC_CHAT, document)
+        elif group == "responses-websocket-client-events":
+            yield codec_seed(CODEC_CLIENT_RESPONSES, document)
+        else:  # Responses events, and the others as unknown types
+            yield codec_seed(CODEC_SERVER_RESPONSES, document)
     for body in recorded_bodies(shared):
         for line in body.splitlines():
             if line.startswith(b"data: ") and line != b"data: [DONE]":
@@ -82,34 +84,24 @@ def sse_seeds(shared: Path) -> Iterator[bytes]:
     for stream in HAND_WRITTEN_SSE:
         yield sse_seed(stream)
         yield sse_seed(stream, SSE_LIMIT_SMALL, cuts=range(1, len(stream), 3))
-    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
-    if examples.is_file():
-        for line in examples.read_text("utf-8").splitlines():
-            if not line.strip():
-                continue
-            example = json.loads(line)["example"]
-            data = json.dumps(example, ensure_ascii=False).encode()
-            name = str(example.get("type", "")).encode()
-            stream = (b"event: " + name + b"\n" if name else b"") + b"data: " + data + b"\n\n"
-            yield sse_seed(stream)
+    for record in example_rows(shared) or ():
+        example = record["example"]
+        data = json.dumps(example, ensure_ascii=False).encode()
+        name = str(example.get("type", "")).encode()
+        stream = (b"event: " + name + b"\n" if name else b"") + b"data: " + data + b"\n\n"
+        yield sse_seed(stream)
     for body in recorded_bodies(shared):
         yield sse_seed(body)
         yield sse_seed(body, cuts=range(7, len(body), max(1, len(body) // 14)))
         yield sse_seed(body.replace(b"\n", b"\r\n"), cuts=[1, 2, 3])
 
 
-def recorded_bodies(shared: Path) -> list[bytes]:
-    return [
-        p.read_bytes() for p in sorted((shared / "fixtures" / "chat-sse-recorded").glob("*.bin"))
-    ]
-
-
 def write(directory: Path, seeds: Iterable[bytes]) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     names = set()
-    for seed in seeds:
-        name = hashlib.sha1(seed).hexdigest()
-        (directory / name).write_bytes(seed)
+    for data in seeds:
+        name = hashlib.sha1(data).hexdigest()
+        (directory / name).write_bytes(data)
         names.add(name)
     return len(names)
 
@@ -120,10 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "corpus")
     args = parser.parse_args(argv)
     if not (args.shared / "fixtures").is_dir():
-        print(f"no fixtures under {args.shared}; writing hand-written seeds only", file=sys.stderr)
-    n_sse = write(args.out / "sse", sse_seeds(args.shared))
-    n_codec = write(args.out / "codec", codec_seeds(args.shared))
-    print(f"wrote {n_sse} sse and {n_codec} codec seeds under {args.out}")
+        print(f"no fixtures under {args.shared}; writing built-in seeds only", file=sys.stderr)
+    counts = {
+        name: write(args.out / name, seeds)
+        for name, seeds in (
+            ("sse", sse_seeds(args.shared)),
+            ("codec", codec_seeds(args.shared)),
+            ("chat_stream", fuzz_chat_stream.seeds(args.shared)),
+            ("response_stream", fuzz_response_stream.seeds(args.shared)),
+        )
+    }
+    print(f"wrote {', '.join(f'{n} {name}' for name, n in counts.items())} seeds under {args.out}")
     return 0
 
 

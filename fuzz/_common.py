@@ -1,0 +1,121 @@
+"""Mechanics shared by the fuzz targets and `make_corpus` (not a target itself).
+
+The stream targets (`fuzz_sse`, `fuzz_chat_stream`, `fuzz_response_stream`) read one input
+layout: byte 0 picks a setting, byte 1 says how many split points follow (0..15, two bytes
+each), the rest is the stream. `split_input` reads it and `seed` writes it.
+
+A target imports this module as ``fuzz._common`` (with the repository on ``sys.path``, which
+every target arranges first) and *after* its ``atheris.instrument_imports()`` block: atheris
+instruments only the modules first imported inside that block, and this module imports
+`openai_sansio.protocol`. The harness itself stays uninstrumented, as it was when these
+helpers lived in each target.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, TypeVar
+
+from openai_sansio.protocol import NEED_DATA
+
+T = TypeVar("T")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # <repo>/../shared
+MAX_SPLIT_POINTS = 15
+
+
+# --------------------------------------------------------------------------------------------
+# The input layout.
+
+
+def split_points(control: bytes, length: int) -> list[int]:
+    """Cut offsets into a `length`-byte stream, two control bytes each."""
+    return sorted(
+        int.from_bytes(control[i : i + 2], "little") % (length + 1)
+        for i in range(0, len(control) - 1, 2)
+    )
+
+
+def cut(stream: bytes, points: list[int]) -> list[bytes]:
+    return [stream[a:b] for a, b in pairwise([0, *points, len(stream)])]
+
+
+def split_input(data: bytes, settings: Sequence[T]) -> tuple[T, bytes, list[int]]:
+    """The setting byte 0 picks from `settings`, the stream, and its split points (`data`
+    has at least two bytes)."""
+    setting = settings[data[0] % len(settings)]
+    n_points = data[1] % (MAX_SPLIT_POINTS + 1)
+    control, stream = data[2 : 2 + 2 * n_points], data[2 + 2 * n_points :]
+    return setting, stream, split_points(control, len(stream))
+
+
+def seed(stream: bytes, setting: int = 0, cuts: Iterable[int] = ()) -> bytes:
+    """A stream target's input: setting byte, number of cuts, the cuts, the body."""
+    points = list(cuts)[:MAX_SPLIT_POINTS]
+    control = b"".join((p % 65536).to_bytes(2, "little") for p in points)
+    return bytes([setting, len(points)]) + control + stream
+
+
+# --------------------------------------------------------------------------------------------
+# Stream machines (`ChatStream`, `ResponseStream`).
+
+
+def drain(machine: Any, into: list[Any]) -> None:
+    while (event := machine.next_event()) is not NEED_DATA:
+        into.append(event)
+
+
+def compare(
+    whole: list[Any],
+    whole_error: str | None,
+    other: list[Any],
+    other_error: str | None,
+    *,
+    differ: str = "two ways of feeding gave different events",
+) -> None:
+    """Two ways of feeding agree: same events (by `repr`) and outcome, or (an SSE bound
+    tripped) the same events as far as both got. `differ` is the message when they do not."""
+    assert (whole_error is None) == (other_error is None), f"{whole_error!r} vs {other_error!r}"
+    if any(e is not None and e.startswith("sse_") for e in (whole_error, other_error)):
+        shorter = min(len(whole), len(other))
+        assert repr(whole[:shorter]) == repr(other[:shorter]), "events differ before the error"
+        return
+    assert whole_error == other_error, f"{whole_error!r} vs {other_error!r}"
+    assert repr(whole) == repr(other), differ
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds: the shared fixtures, and corpus directories.
+
+
+def example_rows(shared: Path) -> list[dict[str, Any]] | None:
+    """The rows of ``openapi-event-examples.jsonl`` (``group``, ``example``, ...), or None
+    when the file is missing."""
+    examples = shared / "fixtures" / "openapi-event-examples.jsonl"
+    if not examples.is_file():
+        return None
+    return [json.loads(line) for line in examples.read_text("utf-8").splitlines() if line.strip()]
+
+
+def recorded_bodies(shared: Path) -> list[bytes]:
+    """The byte-exact recorded Chat Completions SSE bodies, ``chat-sse-recorded/*.bin``."""
+    return [
+        p.read_bytes() for p in sorted((shared / "fixtures" / "chat-sse-recorded").glob("*.bin"))
+    ]
+
+
+def seed_corpus_dirs(argv: list[str], seeds: Callable[[], Iterable[bytes]]) -> None:
+    """Write `seeds()` into each corpus directory named on the command line that is missing or
+    empty (libFuzzer reads positional arguments as corpus directories)."""
+    for arg in argv[1:]:
+        if arg.startswith("-"):
+            continue
+        directory = Path(arg)
+        if directory.exists() and any(directory.iterdir()):
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        for i, data in enumerate(dict.fromkeys(seeds())):
+            (directory / f"seed-{i:04d}").write_bytes(data)
