@@ -1,4 +1,4 @@
-"""The ``openai-sansio`` command: demo, chat, emulator, replay.
+"""The ``openai-sansio`` command: demo, chat, emulator, replay, audio convert.
 
 Every command that talks to the API takes ``--emulator`` (serve the built-in emulator
 in-process on a free loopback port and use it) and ``--base-url``; with neither it talks to
@@ -20,6 +20,7 @@ import anyio
 import msgspec
 
 from . import emulator
+from .audio_cli import add_audio_parser, run_audio
 from .client import Client
 from .errors import APIStatusError, OpenAISansIOError
 from .protocol._errors import ProtocolError
@@ -319,6 +320,8 @@ def _parser() -> argparse.ArgumentParser:
     emu.add_argument("--seed", type=int, default=0)
     emu.add_argument("--rules", action="store_true", help="print when it answers with tools")
 
+    add_audio_parser(sub)
+
     rep = sub.add_parser("replay", help="replay a recorded trace through fresh machines")
     rep.add_argument("trace")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -335,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return anyio.run(_chat, args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "audio":
+            return run_audio(args)
         return _emulator(args)
     except APIStatusError as exc:
         print(f"error: {exc} [{exc.error.classification}]", file=sys.stderr)
