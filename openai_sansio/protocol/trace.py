@@ -34,6 +34,7 @@ from .chat import ChatEnd, ChatStream
 from .events.common import APIError
 from .http_errors import api_error_from_http
 from .responses import ResponseEnd, ResponseStream
+from .trace_ws import replay_responses_ws
 
 __all__ = [
     "REDACTED",
@@ -329,13 +330,31 @@ def _usage(usage: Any) -> dict[str, int] | None:
 
 
 def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> ReplaySummary:
-    """Feed an HTTP trace's inbound records into fresh machines and summarise the result.
+    """Feed a trace's inbound records into fresh machines and summarise the result.
+
+    HTTP traces replay through `ResponseStream`/`ChatStream`; ``responses-ws`` traces (or any
+    trace of ``send``/``recv`` records) through `ResponsesSocket`, comparing what it sends with
+    the recorded client frames (see `trace_ws`).
 
     Raises `RemoteProtocolError` when a record is malformed or the recorded bytes violate
     the protocol (the error names the record).
     """
     api = header.get("api") if header else None
     default_api = api if isinstance(api, str) else None
+    records = list(records)
+    ops = {r.get("op") for r in records}
+    if default_api == "responses-ws" or (
+        default_api is None and "recv_bytes" not in ops and ops & {"send", "recv"}
+    ):
+        ws_turns, ws_errors, ws_sent, ws_divergences = replay_responses_ws(records)
+        return ReplaySummary(
+            api="responses-ws",
+            turns=[TurnSummary(**turn) for turn in ws_turns],
+            errors=ws_errors,
+            sent=ws_sent,
+            divergences=ws_divergences,
+            records=len(records),
+        )
     turns: list[TurnSummary] = []
     errors: list[dict[str, Any]] = []
     sent: list[Any] = []
