@@ -6,7 +6,9 @@ Why: clients must be tested against the failures the real API produces (dropped 
 429s, mid-stream `error` events, `response.failed`, `response.incomplete`, slow streams,
 forgotten chains) without a network, deterministically, one request at a time if needed.
 Next: build an `EmulatorConfig`, pass it to `openai_sansio.emulator.running(...)`; to fault a
-single request, send the header, e.g. ``x-emulator-fault: {"drop_after_events": 3}``.
+single request, send the header, e.g. ``x-emulator-fault: {"drop_after_events": 3}``; on the
+Responses WebSocket the header of the upgrade request faults the whole connection and
+``metadata.emulator_fault`` (`FAULT_METADATA_KEY`) of one ``response.create`` faults one turn.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ import msgspec
 from .errors import ApiError
 
 __all__ = [
+    "CONNECTION_KNOBS",
     "FAULT_HEADER",
     "FAULT_KNOBS",
+    "FAULT_METADATA_KEY",
     "EmulatorConfig",
+    "apply_overrides",
+    "parse_overrides",
     "ratelimit_headers",
     "validated",
     "with_fault_header",
@@ -28,6 +34,9 @@ __all__ = [
 
 FAULT_HEADER = "x-emulator-fault"
 """Request header carrying a JSON object of fault knobs for that one request."""
+
+FAULT_METADATA_KEY = "emulator_fault"
+"""``metadata`` key of a WebSocket ``response.create`` carrying that turn's knobs (JSON text)."""
 
 FAULT_KNOBS = (
     "drop_after_events",
@@ -39,8 +48,17 @@ FAULT_KNOBS = (
     "delay_s",
     "forget_chains",
     "omit_done",
+    "ws_max_age_s",
+    "ws_close_code",
+    "ws_error_status",
 )
 """The config fields a request may override through `FAULT_HEADER` (everything but `seed`)."""
+
+CONNECTION_KNOBS = frozenset({"ws_max_age_s"})
+"""Knobs that describe a whole WebSocket connection: refused in ``metadata.emulator_fault``."""
+
+_LOCAL_ONLY_CLOSE_CODES = frozenset({1005, 1006, 1015})
+"""Close codes that must never be sent on the wire (RFC 6455 section 7.4.1)."""
 
 
 class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -68,6 +86,16 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
       forget_chains: every ``previous_response_id`` is unknown (400
         ``previous_response_not_found``), as after a server-side eviction.
       omit_done: Chat: no ``data: [DONE]`` at the end.
+      ws_max_age_s: Responses WebSocket connection lifetime in seconds (real service: 60
+        minutes; None = unlimited). Once a connection is older, the next ``response.create`` is
+        answered with the ``websocket_connection_limit_reached`` error frame and the server
+        closes the socket (close code 1000).
+      ws_close_code: how `drop_after_events` ends a WebSocket: None = abrupt TCP close without
+        a close frame (the client sees 1006); a code (e.g. 1011) = a close frame with it.
+      ws_error_status: WebSocket: answer each ``response.create`` with an ``error`` frame of
+        this HTTP-equivalent ``status`` (code `error_code` or the status's usual code) instead
+        of a response; the socket stays open. (`http_status` on the upgrade refuses the
+        handshake itself; inside ``metadata.emulator_fault`` it acts like this knob.)
     """
 
     seed: int = 0
@@ -80,6 +108,19 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     delay_s: Annotated[float, msgspec.Meta(ge=0.0, le=600.0)] = 0.0
     forget_chains: bool = False
     omit_done: bool = False
+    ws_max_age_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = 3600.0
+    ws_close_code: Annotated[int, msgspec.Meta(ge=1000, le=4999)] | None = None
+    ws_error_status: Annotated[int, msgspec.Meta(ge=400, le=599)] | None = None
+
+
+def _convert(raw: Any) -> EmulatorConfig:
+    """msgspec conversion plus the checks a type annotation cannot express."""
+    config = msgspec.convert(raw, EmulatorConfig)
+    if config.ws_close_code in _LOCAL_ONLY_CLOSE_CODES:
+        raise msgspec.ValidationError(
+            f"ws_close_code {config.ws_close_code} is reserved and never sent on the wire"
+        )
+    return config
 
 
 def validated(config: EmulatorConfig) -> EmulatorConfig:
@@ -88,7 +129,7 @@ def validated(config: EmulatorConfig) -> EmulatorConfig:
     Raises `ValueError` with msgspec's explanation; the `Emulator` calls this once at start.
     """
     try:
-        return msgspec.convert(msgspec.to_builtins(config), EmulatorConfig)
+        return _convert(msgspec.to_builtins(config))
     except msgspec.ValidationError as exc:
         raise ValueError(f"invalid EmulatorConfig: {exc}") from None
 
@@ -102,28 +143,51 @@ def with_fault_header(config: EmulatorConfig, header_value: str | None) -> Emula
     """
     if header_value is None:
         return config
+    overrides = parse_overrides(header_value)
+    return apply_overrides(config, overrides)
+
+
+def parse_overrides(
+    text: str, *, label: str = f"{FAULT_HEADER} header", param: str = FAULT_HEADER
+) -> dict[str, Any]:
+    """Decode a JSON object of fault knobs (`label`/`param` name its source in errors).
+
+    Raises `ApiError` 400 for malformed JSON, a non-object or an unknown knob name; the
+    values are checked by `apply_overrides`.
+    """
     try:
-        overrides: Any = msgspec.json.decode(header_value)
+        overrides: Any = msgspec.json.decode(text)
     except msgspec.DecodeError:
-        raise ApiError(
-            400, f"The {FAULT_HEADER} header must be a JSON object.", param=FAULT_HEADER
-        ) from None
+        raise ApiError(400, f"The {label} must be a JSON object.", param=param) from None
     if not isinstance(overrides, dict):
-        raise ApiError(400, f"The {FAULT_HEADER} header must be a JSON object.", param=FAULT_HEADER)
+        raise ApiError(400, f"The {label} must be a JSON object.", param=param)
     unknown = sorted(str(k) for k in overrides if k not in FAULT_KNOBS)
     if unknown:
         raise ApiError(
             400,
-            f"Unknown fault knob(s) in {FAULT_HEADER}: {', '.join(unknown)}. "
+            f"Unknown fault knob(s) in {param}: {', '.join(unknown)}. "
             f"Known: {', '.join(FAULT_KNOBS)}.",
-            param=FAULT_HEADER,
+            param=param,
         )
+    return overrides
+
+
+def apply_overrides(
+    config: EmulatorConfig,
+    overrides: dict[str, Any],
+    *,
+    label: str = f"{FAULT_HEADER} header",
+    param: str = FAULT_HEADER,
+) -> EmulatorConfig:
+    """`config` with `overrides` (from `parse_overrides`) applied; `ApiError` 400 if invalid."""
+    if not overrides:
+        return config
     merged = msgspec.to_builtins(config)
     merged.update(overrides)
     try:
-        return msgspec.convert(merged, EmulatorConfig)
+        return _convert(merged)
     except msgspec.ValidationError as exc:
-        raise ApiError(400, f"Invalid {FAULT_HEADER} header: {exc}", param=FAULT_HEADER) from None
+        raise ApiError(400, f"Invalid {label}: {exc}", param=param) from None
 
 
 def ratelimit_headers(*, exhausted: bool) -> tuple[tuple[str, str], ...]:

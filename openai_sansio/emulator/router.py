@@ -6,27 +6,33 @@ fault knobs (config plus ``x-emulator-fault`` header), validates the body, runs 
 returns a `Reply`: status, headers (always ``x-request-id`` and ``openai-processing-ms``), and
 either a JSON body or the SSE frames to stream one HTTP chunk each. It also remembers stored
 responses for ``previous_response_id``.
+`handle_upgrade()` answers a WebSocket upgrade (``GET /v1/responses``): a refusal `Reply`
+(401, 426, fault status, ...) or a `WsAccept` with the 101 headers and the connection's config.
 Why: keeping all decisions here (no sockets, no clock) makes them unit-testable and keeps
 `server.py` to byte shuffling.
-Next: `server.Emulator` feeds each h11 request to `handle()` and transmits the `Reply`.
+Next: `server.Emulator` feeds each h11 request to `handle()` (or `handle_upgrade()`) and
+transmits the `Reply` (or runs `ws.serve_websocket`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
+from wsproto.utilities import generate_accept_token
 
 from . import chat_script, responses_script
 from .errors import ApiError, default_error
 from .faults import FAULT_HEADER, EmulatorConfig, ratelimit_headers, with_fault_header
 from .ids import IdSource, processing_ms, request_id
 
-__all__ = ["REDACTED", "RecordedRequest", "Reply", "Router"]
+__all__ = ["REDACTED", "RecordedRequest", "RecordedWebSocket", "Reply", "Router", "WsAccept"]
 
 REDACTED = "<redacted>"
 """Replaces the value of secret headers in `RecordedRequest.headers`."""
@@ -65,6 +71,30 @@ class RecordedRequest:
     query: str
     headers: Mapping[str, str]
     body: Any
+
+
+@dataclass(frozen=True)
+class RecordedWebSocket:
+    """One accepted Responses WebSocket: its upgrade request and every frame it received.
+
+    `headers` as in `RecordedRequest` (secrets `REDACTED`); `frames` in arrival order, each
+    the parsed JSON object (values of secret-looking keys redacted), or the text itself when
+    it was not JSON (``b"<binary>"`` for a binary message).
+    """
+
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    frames: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WsAccept:
+    """An accepted upgrade: the 101's `headers`, the connection's `config`, its record."""
+
+    headers: tuple[tuple[str, str], ...]
+    config: EmulatorConfig
+    recorded: RecordedWebSocket
 
 
 @dataclass(frozen=True)
@@ -125,6 +155,8 @@ class Router:
         self.config = config
         self.requests: list[RecordedRequest] = []
         """Every request received, in arrival order."""
+        self.websockets: list[RecordedWebSocket] = []
+        """Every accepted WebSocket connection, in order of acceptance."""
         self._chains: dict[str, responses_script.ChainRecord] = {}
         self._counter = 0
         self._turn = 0
@@ -150,21 +182,75 @@ class Router:
     ) -> Reply:
         """Answer one complete HTTP request (headers lower-case, body fully read)."""
         path, _, query = target.partition("?")
-        merged: dict[str, str] = {}
-        for name, value in headers:
-            name = name.lower()
-            merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        merged = _merge_headers(headers)
         try:
             parsed: Any = msgspec.json.decode(body) if body else None
             bad_json = False
         except msgspec.DecodeError:
             parsed, bad_json = None, True
-        redacted = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in merged.items()}
-        self.requests.append(RecordedRequest(method, path, query, redacted, parsed))
+        self.requests.append(RecordedRequest(method, path, query, _redact(merged), parsed))
         try:
             return self._dispatch(method, path, query, merged, body, parsed, bad_json)
         except ApiError as error:
             return self.error_reply(error)
+
+    def handle_upgrade(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]]
+    ) -> Reply | WsAccept:
+        """Answer a request asking to upgrade to WebSocket (recorded like any request).
+
+        ``GET`` on a Responses path with a valid handshake, auth and no refusing fault knob is
+        accepted; a refusal closes the connection. Other paths/methods answer as `handle()`.
+        """
+        path, _, query = target.partition("?")
+        merged = _merge_headers(headers)
+        redacted = _redact(merged)
+        self.requests.append(RecordedRequest(method, path, query, redacted, None))
+        try:
+            route = _route(path)
+            if method != "GET" or route is None or route[0] != "responses":
+                return self._dispatch(method, path, query, merged, b"", None, False)
+            if route[2] and not parse_qs(query).get("api-version"):
+                raise ApiError(
+                    400,
+                    "Missing required query parameter: 'api-version'.",
+                    param="api-version",
+                    code="missing_required_parameter",
+                )
+            key = _handshake_key(merged)
+            if not _authorized(merged):
+                raise ApiError(401, _NO_KEY, code="invalid_api_key")
+            config = with_fault_header(self.config, merged.get(FAULT_HEADER))
+            if config.http_status is not None:
+                error = default_error(config.http_status, config.error_code)
+                if config.http_status == 429:
+                    error.headers = ratelimit_headers(exhausted=True)
+                raise error
+        except ApiError as error:
+            return self.error_reply(error, close=True)
+        recorded = RecordedWebSocket(path, query, redacted)
+        self.websockets.append(recorded)
+        accept = generate_accept_token(key.encode("ascii")).decode("ascii")
+        head = [
+            ("upgrade", "websocket"),
+            ("connection", "Upgrade"),
+            ("sec-websocket-accept", accept),
+            *self._base_headers(),
+            *ratelimit_headers(exhausted=False),
+        ]
+        return WsAccept(tuple(head), config, recorded)
+
+    def next_ids(self, raw: bytes) -> IdSource:
+        """Ids of the next scripted turn (WebSocket responses share the turn counter)."""
+        return self._ids(raw)
+
+    def stored(self, response_id: str) -> responses_script.ChainRecord | None:
+        """The stored (``store`` not false) response `response_id`, if remembered."""
+        return self._chains.get(response_id)
+
+    def store(self, response_id: str, record: responses_script.ChainRecord) -> None:
+        """Remember a stored response (from a WebSocket connection) emulator-wide."""
+        self._chains[response_id] = record
 
     def _dispatch(
         self,
@@ -240,7 +326,7 @@ class Router:
         if early is not None:
             return early
         result = responses_script.script(req, prior, self._ids(raw), config)
-        if result.record is not None:
+        if result.record is not None and req.store:
             self._chains[result.response_id] = result.record
         headers = self._base_headers() + list(ratelimit_headers(exhausted=False))
         if not req.stream:
@@ -260,6 +346,37 @@ class Router:
         if result.done:
             frames.append(data_frame(b"[DONE]"))
         return _stream_reply(headers, tuple(frames), config)
+
+
+def _merge_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case names; repeated headers joined with ``", "``."""
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        name = name.lower()
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return merged
+
+
+def _redact(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def _handshake_key(headers: Mapping[str, str]) -> str:
+    """The validated ``Sec-WebSocket-Key``; `ApiError` 426/400 for a bad handshake."""
+    if headers.get("sec-websocket-version", "").strip() != "13":
+        raise ApiError(
+            426,
+            "Unsupported WebSocket version: send 'Sec-WebSocket-Version: 13'.",
+            headers=(("sec-websocket-version", "13"),),
+        )
+    key = headers.get("sec-websocket-key", "").strip()
+    try:
+        valid = len(base64.b64decode(key, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise ApiError(400, "Missing or invalid 'Sec-WebSocket-Key' header.")
+    return key
 
 
 def _json_reply(

@@ -2,8 +2,11 @@
 
 What: `Emulator` serves a listener (keep-alive, one h11 connection per socket, chunked bodies
 with one HTTP chunk per SSE event, Content-Length for JSON) and delegates every decision to
-`router.Router`; `running()` starts one on loopback for a test and `serve_forever()` runs one
-for the ``openai-sansio emulator`` command.
+`router.Router`; a ``GET`` asking for ``Upgrade: websocket`` is answered by
+`Router.handle_upgrade` and, once accepted (101 sent through h11), the socket and the bytes
+h11 read past the request (``trailing_data``) go to `ws.serve_websocket` on the same port.
+`running()` starts one on loopback for a test and `serve_forever()` runs one for the
+``openai-sansio emulator`` command.
 Why: anyio only (no asyncio imports), so the same emulator serves asyncio and trio tests.
 Next: ``async with running(config) as server:`` then point a client at ``server.base_url``
 and inspect ``server.requests`` afterwards.
@@ -22,7 +25,9 @@ from anyio.abc import SocketAttribute
 
 from .errors import ApiError
 from .faults import EmulatorConfig, validated
-from .router import RecordedRequest, Reply, Router
+from .router import RecordedRequest, RecordedWebSocket, Reply, Router, WsAccept
+from .ws import serve_websocket
+from .ws_engine import WsEngine
 
 __all__ = ["Emulator", "RunningEmulator", "running", "serve_forever"]
 
@@ -43,7 +48,9 @@ class Emulator:
     """A loopback OpenAI emulator: scripted, deterministic (seeded), with fault knobs.
 
     Create it with an `EmulatorConfig`, then `await serve(listener)` (or use `running()`).
-    `requests` lists what it received; `internal_errors` collects emulator bugs (answered 500).
+    `requests` lists what it received (WebSocket upgrades included), `ws_connections` every
+    accepted WebSocket with its received frames; `internal_errors` collects emulator bugs
+    (answered 500, or the WebSocket closed).
     """
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
@@ -55,6 +62,16 @@ class Emulator:
     def requests(self) -> list[RecordedRequest]:
         """Every request received (method, path, query, redacted headers, parsed JSON body)."""
         return self._router.requests
+
+    @property
+    def ws_connections(self) -> list[RecordedWebSocket]:
+        """Every accepted Responses WebSocket (upgrade headers redacted, received frames)."""
+        return self._router.websockets
+
+    @property
+    def ws_frames(self) -> list[list[Any]]:
+        """The frames each accepted WebSocket received (one list per connection, in order)."""
+        return [ws.frames for ws in self._router.websockets]
 
     async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
         """Accept connections on `listener` until cancelled; closes the listener on exit."""
@@ -91,13 +108,18 @@ class Emulator:
             if received is None:
                 return
             request, body = received
+            method = request.method.decode("ascii", "replace")
+            target = request.target.decode("ascii", "replace")
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
             try:
-                reply = self._router.handle(
-                    request.method.decode("ascii", "replace"),
-                    request.target.decode("ascii", "replace"),
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers],
-                    body,
-                )
+                if _wants_websocket(method, headers):
+                    answer = self._router.handle_upgrade(method, target, headers)
+                    if isinstance(answer, WsAccept):
+                        await self._serve_websocket(conn, stream, answer)
+                        return
+                    reply = answer
+                else:
+                    reply = self._router.handle(method, target, headers, body)
             except Exception as exc:  # an emulator bug: answer 500, keep serving others
                 self.internal_errors.append(exc)
                 reply = self._router.error_reply(
@@ -108,6 +130,24 @@ class Emulator:
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()
+
+    async def _serve_websocket(
+        self, conn: h11.Connection, stream: anyio.abc.ByteStream, accept: WsAccept
+    ) -> None:
+        head = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in accept.headers]
+        await _send(conn, stream, h11.InformationalResponse(status_code=101, headers=head))
+        trailing, _ = conn.trailing_data
+        opened = anyio.current_time()
+        engine = WsEngine(self._router, accept.config, opened, accept.recorded.frames)
+        await serve_websocket(stream, trailing, engine)
+
+
+def _wants_websocket(method: str, headers: list[tuple[str, str]]) -> bool:
+    """A ``GET`` with ``Upgrade: websocket`` (and ``Connection: upgrade``)."""
+    upgrade = ",".join(v for k, v in headers if k.lower() == "upgrade").lower()
+    connection = ",".join(v for k, v in headers if k.lower() == "connection").lower()
+    tokens = {t.strip() for t in connection.split(",")}
+    return method == "GET" and "websocket" in upgrade and "upgrade" in tokens
 
 
 async def _read_request(
@@ -200,6 +240,21 @@ class RunningEmulator:
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, in arrival order."""
         return self.emulator.requests
+
+    @property
+    def ws_url(self) -> str:
+        """The Responses WebSocket URL (``ws://127.0.0.1:<port>/v1/responses``)."""
+        return "ws" + self.base_url[len("http") :] + "/responses"
+
+    @property
+    def ws_connections(self) -> list[RecordedWebSocket]:
+        """See `Emulator.ws_connections`."""
+        return self.emulator.ws_connections
+
+    @property
+    def ws_frames(self) -> list[list[Any]]:
+        """See `Emulator.ws_frames`."""
+        return self.emulator.ws_frames
 
     async def __aenter__(self) -> RunningEmulator:
         listener = await anyio.create_tcp_listener(
