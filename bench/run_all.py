@@ -28,6 +28,7 @@ SCRIPTS = [
     "encode_events",
     "chat_assembly",
     "http_stack",
+    "ws_frames",
     "audio_resample",
 ]
 

@@ -8,6 +8,7 @@ messages ever contains a credential.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from .protocol._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
@@ -22,6 +23,7 @@ __all__ = [
     "OpenAISansIOError",
     "ProtocolError",
     "RemoteProtocolError",
+    "WebSocketHandshakeError",
 ]
 
 
@@ -46,6 +48,27 @@ class APIStatusError(OpenAISansIOError):
     @property
     def code(self) -> str | None:
         return self.error.code
+
+
+class WebSocketHandshakeError(APIStatusError):
+    """The server refused the WebSocket upgrade with an HTTP status instead of ``101``.
+
+    `error` is the typed `APIError` (status, code, message, request id, retry-after,
+    classification) built by ``api_error_from_http``; `headers` (lower-case names) and `body`
+    are the raw answer. A 401/403 message says to check the API key; it never contains it.
+    """
+
+    def __init__(
+        self, error: APIError, *, headers: Iterable[tuple[str, str]] = (), body: bytes = b""
+    ) -> None:
+        super().__init__(error)
+        self.headers = list(headers)
+        self.body = body
+        if error.status in (401, 403):
+            self.args = (
+                f"{self.args[0]} -- the WebSocket handshake was refused: check the API key "
+                "(and the organization/project) this client uses",
+            )
 
 
 class APIConnectionError(OpenAISansIOError):

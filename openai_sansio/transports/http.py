@@ -231,17 +231,24 @@ class HTTPTransport:
 
     async def _connect(self, key: tuple[str, str, int]) -> _Connection:
         scheme, host, port = key
+        tcp: anyio.abc.ByteStream | None = None
         try:
             with anyio.fail_after(self.connect_timeout):
-                stream: anyio.abc.ByteStream = await anyio.connect_tcp(host.strip("[]"), port)
+                tcp = await anyio.connect_tcp(host.strip("[]"), port)
+                stream: anyio.abc.ByteStream = tcp
                 if scheme == "https":
                     stream = await anyio.streams.tls.TLSStream.wrap(
-                        stream, hostname=host, ssl_context=self._ssl(), standard_compatible=False
+                        tcp, hostname=host, ssl_context=self._ssl(), standard_compatible=False
                     )
-        except TimeoutError:
-            raise APITimeoutError("connect") from None
-        except (OSError, anyio.BrokenResourceError, ssl.SSLError) as exc:
-            raise APIConnectionError(f"could not connect to {host}:{port}: {exc}") from None
+        except BaseException as exc:
+            if tcp is not None:  # the TLS handshake failed: do not leak the TCP socket
+                with anyio.CancelScope(shield=True):
+                    await tcp.aclose()
+            if isinstance(exc, TimeoutError):
+                raise APITimeoutError("connect") from None
+            if isinstance(exc, (OSError, anyio.BrokenResourceError, ssl.SSLError)):
+                raise APIConnectionError(f"could not connect to {host}:{port}: {exc}") from None
+            raise
         self.connections_opened += 1
         return _Connection(key, stream)
 
