@@ -42,7 +42,13 @@ from ._request_items import developer_message
 from ._request_params import GenerationParams, encode_json, responses_body
 from ._stream_common import EventQueue
 from .events.common import APIError, NeedData, UnknownEvent
-from .events.responses import ErrorEvent, ResponseCreated
+from .events.responses import (
+    ErrorEvent,
+    ResponseCreated,
+    ResponseSteerAccepted,
+    ResponseSteerFailed,
+    ResponseSteerPending,
+)
 from .responses import ResponseEnd, ResponseResult, ResponseStream
 from .responses_ledger import (
     Chain,
@@ -71,6 +77,8 @@ MAX_QUEUED_TURNS: Final = 64
 """Bound on turns waiting to be sent (a caller outrunning the socket is a bug to surface)."""
 
 _DEFAULT_LANE: Final = ""
+_CONNECTION_LIMIT: Final = "websocket_connection_limit_reached"
+_STEER_EVENTS: Final = (ResponseSteerAccepted, ResponseSteerPending, ResponseSteerFailed)
 _decode: Final = server_decoder("responses")
 
 
@@ -122,6 +130,7 @@ class _Turn:
         "history",
         "id",
         "lane",
+        "new_items",
         "params",
         "resent",
         "response_id",
@@ -133,13 +142,15 @@ class _Turn:
         self,
         turn_id: int,
         lane: str | None,
-        history: tuple[Any, ...],
+        history: tuple[Any, ...] | None,
         params: GenerationParams,
         generate: bool,
+        new_items: tuple[Any, ...] = (),
     ) -> None:
         self.id = turn_id
         self.lane = lane
-        self.history = history
+        self.history = history  # None: incremental, resolved when first sent
+        self.new_items = new_items
         self.params = params
         self.generate = generate
         self.state = TurnState.QUEUED
@@ -182,6 +193,7 @@ class ResponsesSocket:
         self._conversation: dict[str, tuple[Any, ...]] = {}
         self._outbox: list[bytes] = []
         self._rotate_pending = False
+        self._steered: dict[str, int] = {}  # steered response id -> turn id
 
     # ------------------------------------------------------------------ connection
 
@@ -212,6 +224,7 @@ class ResponsesSocket:
         turns wait for the next connection (`ReconnectNeeded` says so). Idempotent."""
         self._connection("lost")
         self.connected_at = None
+        self._rotate_pending = False  # the socket is gone: nothing left to rotate
         self._outbox.clear()
         for turns in self._inflight.values():
             while turns:
@@ -264,16 +277,27 @@ class ResponsesSocket:
             raise LocalProtocolError(
                 f"more than {self.max_queued_turns} turns queued", error_hint="queue_full"
             )
-        key = lane or _DEFAULT_LANE
-        base = self._conversation.get(key, ())
-        if history is None:
-            items = (
-                [{"type": "message", "role": "user", "content": input}]
-                if isinstance(input, str)
-                else list(input or [])
+        chosen = params or self.params
+        if (chosen.extra_body or {}).get("background") is not None:
+            raise LocalProtocolError(
+                "background responses are not supported over the WebSocket",
+                error_hint="websocket_body",
             )
-            history = (*base, *items)
-        turn = _Turn(self._next_turn, lane, tuple(history), params or self.params, generate)
+        new_items: tuple[Any, ...] = ()
+        if history is None:  # the lane's conversation is read when the turn is sent
+            new_items = (
+                ({"type": "message", "role": "user", "content": input},)
+                if isinstance(input, str)
+                else tuple(input or ())
+            )
+        turn = _Turn(
+            self._next_turn,
+            lane,
+            None if history is None else tuple(history),
+            chosen,
+            generate,
+            new_items,
+        )
         self._next_turn += 1
         self._turns[turn.id] = turn
         self._queued.append(turn)
@@ -302,11 +326,16 @@ class ResponsesSocket:
             self._queued.remove(turn)
             self._end(turn, "cancelled", None, None)
             return
+        if not self.store:  # its response, if the server makes one, replaces the lane's cache
+            self._chains.pop(turn.lane or _DEFAULT_LANE, None)
         self._record(turn, "cancelled", None, None)  # fenced: DONE when its tail has drained
 
     def steer(self, turn_id: int, input: Sequence[Any] | str) -> None:
         """Add user input to turn `turn_id`'s response while it runs (``response.steer``).
-        Its ``response.steer.*`` events arrive as `TurnEvent`s. Then call `data_to_send()`."""
+        Its ``response.steer.*`` events arrive as `TurnEvent`s of this turn, routed by the
+        steered response id (``steer.pending`` and a late ``steer.failed`` come after the
+        response's terminal event, so after this turn's `TurnEnded`). Then call
+        `data_to_send()`."""
         turn = self._turns.get(turn_id)
         if turn is None or turn.state is not TurnState.STREAMING or turn.response_id is None:
             raise LocalProtocolError(
@@ -314,6 +343,7 @@ class ResponsesSocket:
             )
         frame = {"type": "response.steer", "previous_response_id": turn.response_id}
         frame["input"] = input if isinstance(input, str) else list(input)  # type: ignore[assignment]
+        self._steered[turn.response_id] = turn.id
         self._outbox.append(encode_json(frame))
 
     # ------------------------------------------------------------------ output
@@ -341,6 +371,8 @@ class ResponsesSocket:
         chain = self._chains.get(key)
         if turn.resent or (fenced and not self.store):
             chain = None  # a cancelled predecessor replaces the lane's cached response
+        if turn.history is None:  # incremental: continue the conversation as it is now
+            turn.history = (*self._conversation.get(key, ()), *turn.new_items)
         plan = plan_continuation(chain, turn.history)
         body = responses_body(
             turn.params,
@@ -349,6 +381,7 @@ class ResponsesSocket:
             websocket=True,
         ).body
         frame_dict: dict[str, Any] = {"type": "response.create", **body}
+        frame_dict.pop("stream", None)  # implicit on the socket (an `extra_body` may carry it)
         if turn.lane is not None:
             frame_dict["stream_id"] = turn.lane
         if not turn.generate:
@@ -387,11 +420,18 @@ class ResponsesSocket:
 
         Raises `RemoteProtocolError` for a frame that is not a valid event."""
         event = _decode(text)
+        if isinstance(event, _STEER_EVENTS):
+            self._on_steer_event(event)
+            return
         lane_id = event.stream_id if not isinstance(event, UnknownEvent) else _peek_lane(event)
         turns = self._inflight.get(lane_id or _DEFAULT_LANE)
         if not turns:
             if isinstance(event, ErrorEvent):  # connection-scoped
-                self._queue.push(self._error_of(event))
+                error = self._error_of(event)
+                if error.code == _CONNECTION_LIMIT and self.state is ConnectionState.OPEN:
+                    self._limit_reached(error)
+                else:
+                    self._queue.push(error)
             else:
                 self.stray_events += 1
             return
@@ -405,9 +445,14 @@ class ResponsesSocket:
             turn.stream.receive_event(event)
             for _ in turn.stream.events():
                 pass  # a cancelled turn's frames go nowhere
-            if turn.stream.result is not None:  # its tail ended: the fence opens
-                turns.popleft()
-                self._close_fenced(turn)
+            result = turn.stream.result
+            if result is None:
+                return
+            if result.status == "incomplete" and result.incomplete_reason == "steered":
+                turn.stream = ResponseStream()  # its successor follows on the lane: still fenced
+                return
+            turns.popleft()  # its tail ended: the fence opens
+            self._close_fenced(turn)
             return
         if isinstance(event, ResponseCreated):
             turn.response_id = event.response.id
@@ -459,9 +504,10 @@ class ResponsesSocket:
         """The turn is over for the caller: update the lane's conversation and say so.
 
         Completed, incomplete and cancelled turns keep their input in the conversation (and
-        their output, when there is one); failed, refused and interrupted turns leave it as it
-        was before them, so a bad request never poisons the turns after it."""
-        if status in ("completed", "incomplete", "cancelled"):
+        their output, when there is one); failed, refused and interrupted turns, and turns
+        cancelled before they were sent, leave it as it was before them, so a bad request never
+        poisons the turns after it."""
+        if status in ("completed", "incomplete", "cancelled") and turn.history is not None:
             outputs = tuple(
                 as_input_item(msgspec.to_builtins(item))
                 for item in (result.output if result else ())
@@ -486,6 +532,21 @@ class ResponsesSocket:
         self._move(turn, TurnState.QUEUED)
         self._queued.appendleft(turn)
         self._queue.push(TurnRetried(turn.id, reason, unsafe))
+        self._maybe_rotate()  # the socket may be idle now
+
+    def _on_steer_event(
+        self, event: ResponseSteerAccepted | ResponseSteerPending | ResponseSteerFailed
+    ) -> None:
+        """A ``response.steer.*`` event belongs to the turn that steered the response it
+        names, not to whatever turn holds its lane now (``pending`` follows the response's
+        terminal event, and a ``failed`` for an unknown response carries no lane)."""
+        steer = event.steer
+        target = steer.get("previous_response_id") if isinstance(steer, dict) else None
+        owner = self._turns.get(self._steered.get(target, 0)) if isinstance(target, str) else None
+        if owner is None:
+            self.stray_events += 1
+        elif not owner.cancelled:
+            self._queue.push(TurnEvent(owner.id, event))
 
     def _error_of(self, event: ErrorEvent) -> APIError:
         detail = event.detail()
@@ -506,17 +567,23 @@ class ResponsesSocket:
         error = self._error_of(event)
         if turn.cancelled:
             self._close_fenced(turn)
+            if error.code == _CONNECTION_LIMIT:
+                self._limit_reached(error)  # the socket is done, whichever request hit it
             return
         if error.code == "previous_response_not_found" and not turn.resent:
             self._requeue(turn, error.code)
-        elif error.code == "websocket_connection_limit_reached":
+        elif error.code == _CONNECTION_LIMIT:
             self._move(turn, TurnState.QUEUED)  # it did not run: safe to send again
             self._queued.appendleft(turn)
-            self._connection("drain")
-            self._queue.push(ReconnectNeeded(error.code, error))
+            self._limit_reached(error)
         else:
             self._queue.push(TurnEvent(turn.id, error))
             self._end(turn, "error", None, error)
+
+    def _limit_reached(self, error: APIError) -> None:
+        """The server ended this connection's lifetime: send nothing more on it."""
+        self._connection("drain")
+        self._queue.push(ReconnectNeeded(error.code or _CONNECTION_LIMIT, error))
 
     def _on_response_end(self, turn: _Turn, turns: deque[_Turn], result: ResponseResult) -> None:
         key = turn.lane or _DEFAULT_LANE
