@@ -39,6 +39,7 @@ from test_responses_socket import (
     MODEL,
     Resp,
     call_item,
+    developer,
     error_frame,
     user,
     validate_client_frame,
@@ -475,11 +476,17 @@ class SocketMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._open_turns() < 6)
     @rule(
         lane=st.sampled_from(LANES),
-        style=st.sampled_from(["incremental", "full", "edited", "tool_output"]),
+        style=st.sampled_from(["incremental", "full", "edited", "tool_output", "prewarm"]),
         text=st.sampled_from(["hi", "more", "why?"]),
     )
     def create(self, lane: str | None, style: str, text: str) -> None:
         key = lane or ""
+        if style == "prewarm":
+            turn = self.machine.prewarm(instructions="Be brief.", lane=lane)
+            self.new_items[turn] = (developer("Be brief."),)
+            self.turns.append(turn)
+            self._settle(owner=None)
+            return
         item = user(text)
         if style == "tool_output" and self.pending_calls.get(key):
             call_id = self.pending_calls[key].pop(0)
@@ -496,26 +503,52 @@ class SocketMachine(RuleBasedStateMachine):
         self.turns.append(turn)
         self._settle(owner=None)
 
-    @precondition(lambda self: self._open_turns() < 6)
-    @rule(lane=st.sampled_from(LANES))
-    def prewarm(self, lane: str | None) -> None:
-        turn = self.machine.prewarm(instructions="Be brief.", lane=lane)
-        self.new_items[turn] = ({"type": "message", "role": "developer", "content": "Be brief."},)
-        self.turns.append(turn)
-        self._settle(owner=None)
-
     @precondition(lambda self: self.turns)
-    @rule(pick=st.integers(0, 50), any_turn=st.booleans())
-    def cancel(self, pick: int, any_turn: bool) -> None:
-        """Cancel a turn that has not ended (queued, sent, streaming) or, sometimes, any."""
-        live = [t for t in self.turns if t not in self.ended]
-        pool = self.turns if any_turn or not live else live
-        turn = pool[pick % len(pool)]
+    @rule(
+        point=st.sampled_from(["queued", "sent", "streaming", "done"]),
+        pick=st.integers(0, 50),
+        then_drain=st.booleans(),
+    )
+    def cancel(self, point: str, pick: int, then_drain: bool) -> None:
+        """Cancel before sending, after sending (no ``response.created`` yet), mid-stream
+        (the server first streams up to ``response.created`` if it must) or after the end;
+        `then_drain`: the server then sends the rest of that request at once."""
+        socket = self.server.socket
+        streaming = any(self.machine._turns[t].state is TurnState.STREAMING for t in self.turns)
+        if point == "streaming" and socket is not None and not streaming:
+            heads = [
+                (key, queue[0])
+                for key, queue in socket.lanes.items()
+                if queue
+                and queue[0].turn not in self.cancelled
+                and self.machine._turns[queue[0].turn].state is TurnState.SENT
+            ]
+            if heads:
+                key, head = heads[pick % len(heads)]
+                while socket.lanes[key] and socket.lanes[key][0] is head:
+                    if self._emit(key, pick % 16) == "response.created":
+                        break
+        points = ["queued", "sent", "streaming", "done"]
+        points = points[points.index(point) :] + points[: points.index(point)]
+        for state in points:
+            pool = [
+                t
+                for t in self.turns
+                if self.machine._turns[t].state.value == state and t not in self.cancelled
+            ]
+            if pool:
+                break
+        turn = (pool or self.turns)[pick % len(pool or self.turns)]
         self.machine.cancel(turn)
         if turn not in self.ended:
             self.cancelled.add(turn)
         self._settle(owner=None)
         assert turn in self.ended
+        while then_drain and socket is not None and self.server.socket is socket:
+            key = next((k for k, q in socket.lanes.items() if q and q[0].turn == turn), None)
+            if key is None:
+                break
+            self._emit(key, pick % 16)
 
     @precondition(lambda self: self.turns)
     @rule(pick=st.integers(0, 50), as_items=st.booleans(), late=st.booleans())
@@ -532,7 +565,7 @@ class SocketMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ server rules
 
-    @precondition(lambda self: self.server.busy_lanes())
+    @precondition(lambda self: self.server.busy_lanes() or self.server.loose)
     @rule(
         pick=st.integers(0, 5),
         variant=st.integers(0, 15),
@@ -540,8 +573,15 @@ class SocketMachine(RuleBasedStateMachine):
     )
     def server_sends(self, pick: int, variant: int, until: str) -> None:
         """Frames of one lane's oldest request: one, up to its ``response.created``
-        (mid-stream), up to its end, or everything the server has (all lanes)."""
+        (mid-stream), up to its end, or everything the server has (all lanes); a frame
+        outside the lanes (a late ``response.steer.failed``) first, when there is one."""
+        if self.server.loose:
+            self._send_loose()
+            if until != "idle":
+                return
         lanes = self.server.busy_lanes()
+        if not lanes:
+            return
         key = lanes[pick % len(lanes)]
         socket = self.server.socket
         assert socket is not None
@@ -562,9 +602,7 @@ class SocketMachine(RuleBasedStateMachine):
             if until == "one frame" or (until == "response.created" and frame_type == until):
                 return
 
-    @precondition(lambda self: self.server.loose and self.server.socket is not None)
-    @rule()
-    def server_sends_loose(self) -> None:
+    def _send_loose(self) -> None:
         owner, frame = self.server.loose.popleft()
         validate_server_frame(frame)
         self.machine.receive_message(json.dumps(frame))
@@ -605,21 +643,17 @@ class SocketMachine(RuleBasedStateMachine):
             self.server.stored.pop(rid, None)
             self.server.forgotten.add(rid)
 
-    @precondition(lambda self: self.server.socket is None)
-    @rule()
-    def reconnect(self) -> None:
-        self._connect()
-
     @precondition(
         lambda self: (
-            self.server.socket is not None
-            and self.machine.state is ConnectionState.DRAINING
-            and self.asked_reconnect
+            self.server.socket is None
+            or (self.machine.state is ConnectionState.DRAINING and self.asked_reconnect)
         )
     )
     @rule()
-    def caller_replaces_the_socket(self) -> None:
-        self._drop()
+    def reconnect(self) -> None:
+        """Open a socket: after a drop, or replacing one the machine asked to replace."""
+        if self.server.socket is not None:
+            self._drop()
         self._connect()
 
     @rule(dt=st.sampled_from([1.0, 3400.0]))
@@ -676,7 +710,7 @@ class SocketMachine(RuleBasedStateMachine):
                 self._drop()
                 self._connect()
             elif self.server.loose:
-                self.server_sends_loose()
+                self._send_loose()
             elif self.server.busy_lanes():
                 self._emit(self.server.busy_lanes()[0], step % 16)
             else:
