@@ -1445,7 +1445,8 @@ def test_no_turn_event_after_its_end_except_late_steer_outcomes(scenario: Scenar
         if isinstance(event, TurnEnded):
             over.add(event.turn)
         elif isinstance(event, TurnEvent) and event.turn in over:
-            assert event.event.type in ("response.steer.pending", "response.steer.failed")
+            kind = getattr(event.event, "type", None)
+            assert kind in ("response.steer.pending", "response.steer.failed"), event
 
 
 # ----------------------------------------------------------------------------- unit checks
@@ -1531,3 +1532,21 @@ def test_stray_frames_without_a_turn_are_counted_not_delivered() -> None:
         socket.receive_message(json.dumps(frame))
     assert list(socket.events()) == []
     assert socket.stray_events == 7
+
+
+@pytest.mark.parametrize("style", ["input", "history"])
+def test_a_turn_cancelled_before_it_was_sent_leaves_the_conversation_alone(style: str) -> None:
+    socket = _socket()
+    socket.create("A")
+    socket.data_to_send()
+    queued = (
+        socket.create("B") if style == "input" else socket.create(history=[user("A"), user("B")])
+    )
+    assert socket.data_to_send() == []  # the lane is busy
+    for frame in text_response("resp_1", "a"):
+        socket.receive_message(json.dumps(frame))
+    socket.cancel(queued)  # before data_to_send(): still unsent
+    assert socket.conversation() == (user("A"), assistant("a"))
+    ends = [e for e in socket.events() if isinstance(e, TurnEnded)]
+    assert [(e.turn, e.status) for e in ends] == [(1, "completed"), (queued, "cancelled")]
+    assert socket.data_to_send() == []

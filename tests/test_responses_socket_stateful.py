@@ -36,6 +36,7 @@ from hypothesis.stateful import (
     rule,
 )
 from test_responses_socket import (
+    LIMIT,
     MODEL,
     Resp,
     call_item,
@@ -70,7 +71,6 @@ INJECTED = (
     ("response_already_in_flight", 409),
     ("rate_limit_exceeded", 429),
 )
-LIMIT = "websocket_connection_limit_reached"
 STEER_EVENTS = ("response.steer.accepted", "response.steer.pending", "response.steer.failed")
 
 
@@ -246,7 +246,8 @@ class SocketMachine(RuleBasedStateMachine):
     def _record(self, event: TurnEnded) -> None:
         """The caller's model of the conversation (what `ResponsesSocket` documents)."""
         turn = self.machine._turns[event.turn]
-        if event.status in ("completed", "incomplete", "cancelled") and turn.history is not None:
+        sent = turn.attempt > 0 and turn.history is not None
+        if event.status in ("completed", "incomplete", "cancelled") and sent:
             outputs = tuple(
                 as_input_item(msgspec.to_builtins(o))
                 for o in (event.result.output if event.result else ())
@@ -343,9 +344,7 @@ class SocketMachine(RuleBasedStateMachine):
         assert socket is not None
         lane = request.lane
         if socket.expired:
-            request.script = deque(
-                [error_frame("websocket_connection_limit_reached", "Limit.", lane=lane)]
-            )
+            request.script = deque([error_frame(LIMIT, "Limit.", lane=lane)])
             socket.cache.pop(key, None)
             return
         if key in server.inject:
@@ -625,7 +624,7 @@ class SocketMachine(RuleBasedStateMachine):
         elif "" not in self.server.busy_lanes():  # connection-scoped (no stream_id) errors
             if fault == "connection_limit":
                 socket.expired = socket.limit_told = True
-                frame = error_frame("websocket_connection_limit_reached", "Limit reached.")
+                frame = error_frame(LIMIT, "Limit reached.")
             else:
                 frame = error_frame("server_error", "Oops.", status=500, type_="server_error")
             validate_server_frame(frame)

@@ -507,12 +507,13 @@ class ResponsesSocket:
         their output, when there is one); failed, refused and interrupted turns, and turns
         cancelled before they were sent, leave it as it was before them, so a bad request never
         poisons the turns after it."""
-        if status in ("completed", "incomplete", "cancelled") and turn.history is not None:
+        history = turn.history if turn.attempt else None  # None: it never reached a socket
+        if status in ("completed", "incomplete", "cancelled") and history is not None:
             outputs = tuple(
                 as_input_item(msgspec.to_builtins(item))
                 for item in (result.output if result else ())
             )
-            self._conversation[turn.lane or _DEFAULT_LANE] = turn.history + outputs
+            self._conversation[turn.lane or _DEFAULT_LANE] = history + outputs
         self._queue.push(TurnEnded(turn.id, status, result, error))
 
     def _end(
