@@ -112,3 +112,11 @@ def test_not_found_resend_is_matched_against_the_recorded_resend() -> None:
     assert summary.divergences == []
     assert [t.status for t in summary.turns] == ["completed", "completed"]
     assert summary.errors == []  # the miss was recovered, not surfaced as the turn's error
+
+
+def test_a_recorded_background_flag_is_a_divergence_not_a_crash() -> None:
+    create = _create(USER1)
+    create["msg"]["background"] = True
+    summary = replay(None, [create, *_turn("resp_1", "Hello")])
+    assert len(summary.divergences) == 1 and "background" in summary.divergences[0]
+    assert [t.status for t in summary.turns] == ["completed"]

@@ -70,8 +70,10 @@ class TurnNotReplayed(msgspec.Struct, frozen=True, gc=False):
 
 
 class TurnEnded(msgspec.Struct, frozen=True, gc=False):
-    """The last event of a turn. `result` is the final response's result when one was
-    assembled (``None`` for a turn cancelled before its response, or refused by an error)."""
+    """The turn is over. `result` is the final response's result when one was assembled
+    (``None`` for a turn cancelled before its response, or refused by an error). Only the
+    outcome of a ``response.steer`` (``steer.pending`` / a late ``steer.failed``) can still
+    arrive for the turn afterwards, as a `TurnEvent`: the server sends it after the terminal."""
 
     turn: int
     status: TurnStatus

@@ -28,12 +28,16 @@ __all__ = ["replay_responses_ws"]
 _FRAME_KEYS: Final = frozenset(
     {"type", "model", "input", "previous_response_id", "store", "stream_id", "generate"}
 )
+"""Keys the machine decides itself; every other recorded key is replayed through
+``extra_body`` (``stream``/``background`` are left out: the socket never sends them, so a
+recorded one shows up as a divergence instead of stopping the replay)."""
+_NOT_REPLAYED: Final = frozenset({"stream", "background"})
 _encoder: Final = msgspec.json.Encoder()
 _decoder: Final = msgspec.json.Decoder()
 
 
 def _params(frame: Mapping[str, Any]) -> GenerationParams:
-    extra = {k: v for k, v in frame.items() if k not in _FRAME_KEYS}
+    extra = {k: v for k, v in frame.items() if k not in _FRAME_KEYS and k not in _NOT_REPLAYED}
     store = frame.get("store")
     return GenerationParams(
         model=str(frame.get("model") or "unknown-model"),
