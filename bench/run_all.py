@@ -29,6 +29,7 @@ SCRIPTS = [
     "chat_assembly",
     "http_stack",
     "ws_frames",
+    "ws_conversation",
     "audio_resample",
 ]
 

@@ -21,6 +21,7 @@ import msgspec
 
 from . import emulator
 from .audio_cli import add_audio_parser, run_audio
+from .cli_ws import add_ws_arguments, run_ws_chat
 from .client import Client
 from .errors import APIStatusError, OpenAISansIOError
 from .protocol._errors import ProtocolError
@@ -222,6 +223,16 @@ async def _chat(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.ws:
+        async with _endpoint(use_emulator, args.base_url) as endpoint:
+            with contextlib.ExitStack() as stack:
+                write = None
+                if args.trace:
+                    write = stack.enter_context(open(args.trace, "wb")).write
+                return await run_ws_chat(args, endpoint, write, _weather, WEATHER_TOOL)
+    if args.prompt is None:
+        print("error: chat needs a PROMPT (or --ws with --turn / stdin)", file=sys.stderr)
+        return 2
     api = args.api
     async with _endpoint(use_emulator, args.base_url) as endpoint:
         with _trace_file(args.trace, api, {"model": args.model}) as recorder:
@@ -306,13 +317,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--chat-model", default="gpt-4o-mini")
     demo.add_argument("--trace", default="demo-trace.jsonl", help="where to write the trace")
 
-    chat = sub.add_parser("chat", help="stream one reply to PROMPT")
-    chat.add_argument("prompt")
+    chat = sub.add_parser(
+        "chat", help="stream one reply to PROMPT (or, with --ws, a multi-turn conversation)"
+    )
+    chat.add_argument("prompt", nargs="?", default=None)
     chat.add_argument("--api", choices=("responses", "chat"), default="responses")
     chat.add_argument("--model", default="gpt-4o-mini")
     chat.add_argument("--base-url", default=None)
     chat.add_argument("--emulator", action="store_true", help="use the built-in emulator")
     chat.add_argument("--trace", default=None, help="record the exchange to this file")
+    add_ws_arguments(chat)
 
     emu = sub.add_parser("emulator", help="serve the OpenAI emulator on loopback")
     emu.add_argument("--port", type=int, default=8765)

@@ -18,11 +18,13 @@ An HTTP error status raises `APIStatusError` with the typed `APIError`.
 
 from __future__ import annotations
 
+import datetime
 import os
+import random
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 
@@ -39,7 +41,11 @@ from .protocol.requests import (
 )
 from .protocol.responses import ResponseEnd, ResponseResult, ResponseStream
 from .protocol.trace import TraceRecorder
+from .protocol.trace_ws import params_record
 from .transports.http import HTTPResponse, HTTPTransport
+
+if TYPE_CHECKING:
+    from .conversation import ResponsesConnection
 
 __all__ = ["ChatResource", "Client", "EventStream", "ResponsesResource"]
 
@@ -170,7 +176,8 @@ class EventStream(Generic[_Result]):
 
 
 class ResponsesResource:
-    """``client.responses``: the Responses API over HTTP/SSE."""
+    """``client.responses``: the Responses API over HTTP/SSE (`stream`, `create`) and over
+    the WebSocket mode (`connect`)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -190,6 +197,57 @@ class ResponsesResource:
             self._client.config, params, input, previous_response_id=previous_response_id
         )
         return EventStream(self._client, request, ResponseStream(), ResponseEnd)
+
+    def connect(
+        self,
+        *,
+        model: str,
+        store: bool | None = None,
+        replay_unsafe: bool = False,
+        wss_url: str | None = None,
+        trace: TraceRecorder | Callable[[bytes], None] | None = None,
+        reconnect_attempts: int = 5,
+        jitter: Callable[[], float] | None = None,
+        transport_options: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> ResponsesConnection:
+        """A conversation over the Responses WebSocket mode (``async with``; see
+        `conversation.ResponsesConnection`). `options` are the `GenerationParams` defaults of
+        every turn (tools, instructions, ...); `store` is the API's (``False`` keeps only the
+        latest response of each lane, on this socket); `replay_unsafe=True` resends a request
+        that may already have run after its socket closed; `wss_url` overrides the URL;
+        `trace` is a `TraceRecorder` (``api="responses-ws"``) or a ``write(line)`` callable
+        for one; `transport_options` go to `WebSocketTransport.connect` (timeouts, ping...)."""
+        from .conversation import ResponsesConnection
+
+        params = GenerationParams(model=model, store=store, **options)
+        recorder = trace
+        if trace is not None and not isinstance(trace, TraceRecorder):
+            recorder = TraceRecorder(
+                trace,
+                api="responses-ws",
+                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                config={
+                    "params": params_record(params),
+                    "socket": {"replay_unsafe": replay_unsafe},
+                },
+            )
+        assert recorder is None or isinstance(recorder, TraceRecorder)
+        client = self._client
+        extra: dict[str, Any] = {"allow_insecure": client.allow_insecure}
+        if client.ssl_context is not None:
+            extra["ssl_context"] = client.ssl_context
+        return ResponsesConnection(
+            client,
+            params,
+            url=wss_url,
+            replay_unsafe=replay_unsafe,
+            reconnect_attempts=reconnect_attempts,
+            trace=recorder,
+            jitter=jitter or random.random,
+            **extra,
+            **dict(transport_options or {}),
+        )
 
     async def create(
         self,
@@ -276,6 +334,9 @@ class Client:
                 **config_options,
             )
         self.config = config
+        self.allow_insecure = allow_insecure_http
+        """Plain http:// and ws:// to non-loopback hosts are allowed (off by default)."""
+        self.ssl_context = ssl_context
         self._recorder = trace
         self._t0: float | None = None
         timeouts = config.timeouts

@@ -625,7 +625,8 @@ def scenario_chain_store_false() -> Scenario:
         "chain_store_false",
         "chaining by content identity with store=false: incremental turns send only the new "
         "item; a full history whose prefix is the server's context (server echoes with ids "
-        "included) chains too; an edited history restarts the chain with everything",
+        "included) chains too; an edited history restarts the chain with everything, the echoes "
+        "reduced to their input form",
     )
     s.connect()
     s.app("create", 1, input="Hello").send(create_frame([user("Hello")]))
@@ -639,7 +640,13 @@ def scenario_chain_store_false() -> Scenario:
     s.app("create", 3, history=history).send(create_frame([user("Bye")], prev="resp_2"))
     s.recv(*text_response("resp_3", "Bye!"))
     edited = [user("Hello!"), echo1, user("How are you?"), echo2, user("Bye")]
-    s.app("create", 4, history=edited).send(create_frame(edited))
+    # on a fresh chain the echoes go back in input form: the server holds no item ids
+    plain1, plain2 = (
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": t}]}
+        for t in ("Hi there", "Fine")
+    )
+    resent = [user("Hello!"), plain1, user("How are you?"), plain2, user("Bye")]
+    s.app("create", 4, history=edited).send(create_frame(resent))
     s.recv(*text_response("resp_4", "Bye again"))
     s.expect(started(1, None, 1), text_events(1), ended(1, "completed", "resp_1", "Hi there"))
     s.expect(started(2, "resp_1", 1), text_events(2), ended(2, "completed", "resp_2", "Fine"))
@@ -926,7 +933,7 @@ def scenario_connection_limit() -> Scenario:
     s.recv(*text_response("resp_3", "c"))
     s.expect(started(1, None, 1), text_events(1), ended(1, "completed", "resp_1", "a"))
     s.expect(started(2, "resp_1", 1))
-    s.expect(LIMIT_RECONNECT)
+    s.expect(("retried", 2, LIMIT, False), LIMIT_RECONNECT)
     s.expect(QUEUED_WAIT)
     s.expect(started(2, None, 3, attempt=2), text_events(2), ended(2, "completed", "resp_2", "b"))
     s.expect(started(3, "resp_2", 1), text_events(3), ended(3, "completed", "resp_3", "c"))

@@ -139,6 +139,7 @@ class SocketMachine(RuleBasedStateMachine):
         self.now = 0.0
         self.events: list[Any] = []
         self.turns: list[int] = []
+        self.turn_state: dict[int, Any] = {}  # the machine forgets ended turns; we keep them
         self.new_items: dict[int, tuple[Any, ...] | None] = {}  # None: full-history style
         self.ended: dict[int, str] = {}
         self.cancelled: set[int] = set()
@@ -217,7 +218,7 @@ class SocketMachine(RuleBasedStateMachine):
                     assert inner.call_id not in self.calls_seen, inner
                     self.calls_seen.add(inner.call_id)
                     surfaced.append(inner.call_id)
-                    lane = self.machine._turns[event.turn].lane or ""
+                    lane = self.turn_state[event.turn].lane or ""
                     self.pending_calls.setdefault(lane, []).append(inner.call_id)
             elif isinstance(event, TurnEnded):
                 assert event.turn not in self.ended, event
@@ -245,14 +246,16 @@ class SocketMachine(RuleBasedStateMachine):
 
     def _record(self, event: TurnEnded) -> None:
         """The caller's model of the conversation (what `ResponsesSocket` documents)."""
-        turn = self.machine._turns[event.turn]
+        turn = self.turn_state[event.turn]
         sent = turn.attempt > 0 and turn.history is not None
         if event.status in ("completed", "incomplete", "cancelled") and sent:
             outputs = tuple(
                 as_input_item(msgspec.to_builtins(o))
                 for o in (event.result.output if event.result else ())
             )
-            self.conversation[turn.lane or ""] = (*turn.history, *outputs)
+            # a steered turn's context also gained the steered response's partial output
+            # and the accepted steer input, before its final output
+            self.conversation[turn.lane or ""] = (*turn.history, *turn.carried, *outputs)
 
     def _on_started(self, start: TurnStarted, frame: dict[str, Any]) -> None:
         turn = start.turn
@@ -260,7 +263,7 @@ class SocketMachine(RuleBasedStateMachine):
         if turn in self.maybe_ran:  # a replay of a frame that may have run
             assert self.replay_unsafe and turn in self.told_unsafe, turn
             self.maybe_ran.discard(turn)
-        state = self.machine._turns[turn]  # its history: what the server must end up holding
+        state = self.turn_state[turn]  # its history: what the server must end up holding
         key = state.lane or ""
         new = self.new_items[turn]
         if new is not None and start.attempt == 1:
@@ -382,7 +385,7 @@ class SocketMachine(RuleBasedStateMachine):
             tainted = request.prev in server.tainted
         context = (*base, *ids(request.input))
         if not tainted:  # the server holds exactly what the turn asked for
-            wanted = self.machine._turns[request.turn].history
+            wanted = self.turn_state[request.turn].history
             assert wanted is not None
             assert context == ids(wanted), request.turn
         rid = server.new_id("resp")
@@ -483,6 +486,7 @@ class SocketMachine(RuleBasedStateMachine):
         if style == "prewarm":
             turn = self.machine.prewarm(instructions="Be brief.", lane=lane)
             self.new_items[turn] = (developer("Be brief."),)
+            self.turn_state[turn] = self.machine._turns[turn]
             self.turns.append(turn)
             self._settle(owner=None)
             return
@@ -499,6 +503,7 @@ class SocketMachine(RuleBasedStateMachine):
         else:
             turn = self.machine.create([item], lane=lane)
             self.new_items[turn] = (item,)
+        self.turn_state[turn] = self.machine._turns[turn]
         self.turns.append(turn)
         self._settle(owner=None)
 
@@ -513,14 +518,14 @@ class SocketMachine(RuleBasedStateMachine):
         (the server first streams up to ``response.created`` if it must) or after the end;
         `then_drain`: the server then sends the rest of that request at once."""
         socket = self.server.socket
-        streaming = any(self.machine._turns[t].state is TurnState.STREAMING for t in self.turns)
+        streaming = any(self.turn_state[t].state is TurnState.STREAMING for t in self.turns)
         if point == "streaming" and socket is not None and not streaming:
             heads = [
                 (key, queue[0])
                 for key, queue in socket.lanes.items()
                 if queue
                 and queue[0].turn not in self.cancelled
-                and self.machine._turns[queue[0].turn].state is TurnState.SENT
+                and self.turn_state[queue[0].turn].state is TurnState.SENT
             ]
             if heads:
                 key, head = heads[pick % len(heads)]
@@ -533,7 +538,7 @@ class SocketMachine(RuleBasedStateMachine):
             pool = [
                 t
                 for t in self.turns
-                if self.machine._turns[t].state.value == state and t not in self.cancelled
+                if self.turn_state[t].state.value == state and t not in self.cancelled
             ]
             if pool:
                 break
@@ -552,7 +557,7 @@ class SocketMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.turns)
     @rule(pick=st.integers(0, 50), as_items=st.booleans(), late=st.booleans())
     def steer(self, pick: int, as_items: bool, late: bool) -> None:
-        streaming = [t for t in self.turns if self.machine._turns[t].state is TurnState.STREAMING]
+        streaming = [t for t in self.turns if self.turn_state[t].state is TurnState.STREAMING]
         turn = (streaming or self.turns)[pick % len(streaming or self.turns)]
         try:
             self.machine.steer(turn, [user("steer")] if as_items else "steer")

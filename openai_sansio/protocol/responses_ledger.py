@@ -95,9 +95,18 @@ class Continuation(msgspec.Struct, frozen=True, gc=False):
         return self.previous_response_id is not None
 
 
-def plan_continuation(chain: Chain | None, history: Sequence[Any]) -> Continuation:
-    """What to send so the server's context becomes `history` (as identities)."""
-    identities = tuple(item_identity(item) for item in history)
+def plan_continuation(
+    chain: Chain | None, history: Sequence[Any], *, known: Sequence[bytes] | None = None
+) -> Continuation:
+    """What to send so the server's context becomes `history` (as identities).
+
+    `known` are the identities of a prefix of `history` the caller already computed (the
+    lane's conversation before the new items), so a long conversation is not re-hashed on
+    every turn."""
+    head = tuple(known or ())
+    if len(head) > len(history):
+        head = ()
+    identities = head + tuple(item_identity(item) for item in history[len(head) :])
     if chain is not None:
         held = chain.context
         if len(held) <= len(identities) and identities[: len(held)] == held:

@@ -31,7 +31,7 @@ import dataclasses
 import enum
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -75,6 +75,9 @@ ROTATE_AFTER_S: Final = 55 * 60.0
 """Rotate at 55 minutes: the server closes at 60, and a turn in flight must have time to end."""
 MAX_QUEUED_TURNS: Final = 64
 """Bound on turns waiting to be sent (a caller outrunning the socket is a bug to surface)."""
+MAX_STEERED: Final = 256
+"""How many steered response ids are remembered for routing late ``response.steer.*``
+events (oldest forgotten first; a forgotten one counts as a stray event)."""
 
 _DEFAULT_LANE: Final = ""
 _CONNECTION_LIMIT: Final = "websocket_connection_limit_reached"
@@ -123,8 +126,11 @@ _CONNECTION_TRANSITIONS: Final[dict[tuple[ConnectionState, str], ConnectionState
 
 class _Turn:
     __slots__ = (
+        "accepted",
         "attempt",
+        "awaiting_successor",
         "cancelled",
+        "carried",
         "continuation",
         "generate",
         "history",
@@ -135,6 +141,8 @@ class _Turn:
         "resent",
         "response_id",
         "state",
+        "steered_result",
+        "steers",
         "stream",
     )
 
@@ -160,6 +168,14 @@ class _Turn:
         self.continuation: Continuation | None = None
         self.response_id: str | None = None
         self.stream = ResponseStream()
+        # steering: inputs sent and not yet answered (FIFO, as the server answers them), and
+        # what the server's context gained in this turn before its final response (a steered
+        # response's partial output, then the accepted steer inputs)
+        self.steers: deque[tuple[Any, ...]] = deque()
+        self.accepted: list[Any] = []
+        self.carried: tuple[Any, ...] = ()
+        self.steered_result: ResponseResult | None = None
+        self.awaiting_successor = False
 
 
 class ResponsesSocket:
@@ -191,9 +207,10 @@ class ResponsesSocket:
         self._inflight: dict[str, deque[_Turn]] = {}
         self._chains: dict[str, Chain] = {}
         self._conversation: dict[str, tuple[Any, ...]] = {}
+        self._identities: dict[str, tuple[bytes, ...]] = {}  # of each lane's conversation
         self._outbox: list[bytes] = []
         self._rotate_pending = False
-        self._steered: dict[str, int] = {}  # steered response id -> turn id
+        self._steered: dict[str, _Turn] = {}  # steered response id -> its turn (bounded)
 
     # ------------------------------------------------------------------ connection
 
@@ -247,6 +264,30 @@ class ResponsesSocket:
             self._chains.clear()
         if self._queued:  # planned at send time, so they chain on what the new socket holds
             self._queue.push(ReconnectNeeded("queued turns wait for a connection"))
+
+    @property
+    def wants_connection(self) -> bool:
+        """True when turns wait to be sent and no socket is open: open one, then call
+        `connection_made` (the transport's cue to reconnect, also after an idle close)."""
+        return self.state is ConnectionState.DISCONNECTED and bool(self._queued)
+
+    @property
+    def in_flight(self) -> bool:
+        """True while a sent request has not ended (a cancelled turn's tail included)."""
+        return any(self._inflight.values())
+
+    def connection_failed(self, error: APIError) -> None:
+        """No connection could be opened (the transport gave up, or the handshake was refused):
+        every queued turn ends ``interrupted`` with `error`, since none of them was sent. Only
+        while disconnected."""
+        if self.state is not ConnectionState.DISCONNECTED:
+            raise LocalProtocolError(
+                "connection_failed while a socket is open", error_hint="connection_state"
+            )
+        while self._queued:
+            turn = self._queued.popleft()
+            self._queue.push(TurnEvent(turn.id, error))
+            self._end(turn, "interrupted", None, error)
 
     # ------------------------------------------------------------------ commands
 
@@ -304,12 +345,19 @@ class ResponsesSocket:
         return turn.id
 
     def prewarm(
-        self, *, instructions: str | None = None, lane: str | None = None, **overrides: Any
+        self,
+        *,
+        instructions: str | None = None,
+        lane: str | None = None,
+        params: GenerationParams | None = None,
+        **overrides: Any,
     ) -> int:
         """Queue a warm-up (``generate: false``): the server prepares tools and instructions
-        without output, and its response id seeds the lane's chain. Returns the turn id."""
+        without output, and its response id seeds the lane's chain. Returns the turn id.
+        `params` (or `overrides` of the socket's defaults) are the warm-up's parameters."""
         items = [developer_message(instructions)] if instructions else []
-        params = dataclasses.replace(self.params, **overrides) if overrides else None
+        if overrides:
+            params = dataclasses.replace(params or self.params, **overrides)
         return self.create(items, lane=lane, generate=False, params=params)
 
     def cancel(self, turn_id: int) -> None:
@@ -318,6 +366,8 @@ class ResponsesSocket:
         No frame is sent (the public API has no ``response.cancel``)."""
         turn = self._turns.get(turn_id)
         if turn is None:
+            if 0 < turn_id < self._next_turn:
+                return  # it ended (ended turns are forgotten)
             raise LocalProtocolError(f"unknown turn {turn_id}", error_hint="unknown_turn")
         if turn.state is TurnState.DONE or turn.cancelled:
             return
@@ -341,19 +391,31 @@ class ResponsesSocket:
             raise LocalProtocolError(
                 "steer needs a turn whose response is streaming", error_hint="steer_state"
             )
+        items = (
+            ({"type": "message", "role": "user", "content": input},)
+            if isinstance(input, str)
+            else tuple(input)
+        )
         frame = {"type": "response.steer", "previous_response_id": turn.response_id}
         frame["input"] = input if isinstance(input, str) else list(input)  # type: ignore[assignment]
-        self._steered[turn.response_id] = turn.id
+        turn.steers.append(items)
+        self._steered.pop(turn.response_id, None)
+        self._steered[turn.response_id] = turn
+        while len(self._steered) > MAX_STEERED:
+            del self._steered[next(iter(self._steered))]
         self._outbox.append(encode_json(frame))
 
     # ------------------------------------------------------------------ output
 
     def data_to_send(self) -> list[bytes]:
-        """The frames to write now (nothing while disconnected or draining). Sending a turn
-        plans its continuation at this moment, so it chains on the latest response."""
-        if self.state is not ConnectionState.OPEN:
+        """The frames to write now (nothing while disconnected; only steers while draining).
+        Sending a turn plans its continuation at this moment, so it chains on the latest
+        response."""
+        if self.state is ConnectionState.DISCONNECTED:
             return []
         out, self._outbox = self._outbox, []
+        if self.state is ConnectionState.DRAINING:
+            return out  # a steer targets a live response: it still goes out
         still: deque[_Turn] = deque()
         while self._queued:
             turn = self._queued.popleft()
@@ -371,16 +433,19 @@ class ResponsesSocket:
         chain = self._chains.get(key)
         if turn.resent or (fenced and not self.store):
             chain = None  # a cancelled predecessor replaces the lane's cached response
+        known: tuple[bytes, ...] | None = None
         if turn.history is None:  # incremental: continue the conversation as it is now
             turn.history = (*self._conversation.get(key, ()), *turn.new_items)
-        plan = plan_continuation(chain, turn.history)
-        body = responses_body(
+            known = self._identities.get(key, ())  # only the new items need hashing
+        plan = plan_continuation(chain, turn.history, known=known)
+        items = [_as_sent(item) for item in plan.items]
+        sent = responses_body(
             turn.params,
-            list(plan.items),
+            items,
             previous_response_id=plan.previous_response_id,
             websocket=True,
-        ).body
-        frame_dict: dict[str, Any] = {"type": "response.create", **body}
+        )
+        frame_dict: dict[str, Any] = {"type": "response.create", **sent.body}
         frame_dict.pop("stream", None)  # implicit on the socket (an `extra_body` may carry it)
         if turn.lane is not None:
             frame_dict["stream_id"] = turn.lane
@@ -401,6 +466,7 @@ class ResponsesSocket:
                 len(plan.items),
                 len(frame),
                 turn.attempt,
+                tuple((d.name, d.reason) for d in sent.dropped_params),
             )
         )
         return frame
@@ -456,6 +522,7 @@ class ResponsesSocket:
             return
         if isinstance(event, ResponseCreated):
             turn.response_id = event.response.id
+            turn.awaiting_successor = False
             if turn.state is TurnState.SENT:
                 self._move(turn, TurnState.STREAMING)
         turn.stream.receive_event(event)
@@ -513,19 +580,29 @@ class ResponsesSocket:
                 as_input_item(msgspec.to_builtins(item))
                 for item in (result.output if result else ())
             )
-            self._conversation[turn.lane or _DEFAULT_LANE] = history + outputs
+            key = turn.lane or _DEFAULT_LANE
+            self._conversation[key] = conversation = history + turn.carried + outputs
+            identities = turn.continuation.identities if turn.continuation else ()
+            if len(identities) == len(history):  # reuse what planning already computed
+                self._identities[key] = identities + tuple(
+                    item_identity(item) for item in conversation[len(history) :]
+                )
+            else:
+                self._identities[key] = tuple(item_identity(item) for item in conversation)
         self._queue.push(TurnEnded(turn.id, status, result, error))
 
     def _end(
         self, turn: _Turn, status: TurnStatus, result: ResponseResult | None, error: APIError | None
     ) -> None:
         self._move(turn, TurnState.DONE)
+        self._turns.pop(turn.id, None)
         self._record(turn, status, result, error)
         self._maybe_rotate()
 
     def _close_fenced(self, turn: _Turn) -> None:
         """A cancelled turn's tail has drained (or its socket is gone): the fence opens."""
         self._move(turn, TurnState.DONE)
+        self._turns.pop(turn.id, None)
         self._maybe_rotate()
 
     def _requeue(self, turn: _Turn, reason: str, *, unsafe: bool = False) -> None:
@@ -543,11 +620,45 @@ class ResponsesSocket:
         terminal event, and a ``failed`` for an unknown response carries no lane)."""
         steer = event.steer
         target = steer.get("previous_response_id") if isinstance(steer, dict) else None
-        owner = self._turns.get(self._steered.get(target, 0)) if isinstance(target, str) else None
+        owner = self._steered.get(target) if isinstance(target, str) else None
         if owner is None:
             self.stray_events += 1
-        elif not owner.cancelled:
+            return
+        # the server answers a response's steers in order: this event settles the oldest
+        answered = owner.steers.popleft() if owner.steers else ()
+        if isinstance(event, ResponseSteerAccepted):
+            owner.accepted.extend(answered)  # part of the successor's context
+        # pending: the server applies it with the caller's next create (tool outputs), so it
+        # is the server's to hold; failed: it never joined the context
+        if not owner.cancelled:
             self._queue.push(TurnEvent(owner.id, event))
+        if (
+            isinstance(event, ResponseSteerFailed)
+            and owner.awaiting_successor
+            and owner.state is TurnState.STREAMING
+        ):
+            self._successor_failed(owner, event)
+
+    def _successor_failed(self, turn: _Turn, event: ResponseSteerFailed) -> None:
+        """A steered response ended and its successor could not be created: the turn ends
+        ``failed`` with the steered response's partial result (its lane is free again)."""
+        turn.awaiting_successor = False
+        lane = self._inflight.get(turn.lane or _DEFAULT_LANE)
+        if lane and lane[0] is turn:
+            lane.popleft()
+        self._chains.pop(turn.lane or _DEFAULT_LANE, None)
+        if turn.cancelled:
+            self._close_fenced(turn)
+            return
+        detail = event.error if isinstance(event.error, dict) else {}
+        error = APIError.build(
+            str(detail.get("message") or "the steered response's successor was not created"),
+            code=str(detail.get("code") or "successor_creation_failed"),
+            type=detail.get("type") if isinstance(detail.get("type"), str) else None,
+            source="stream",
+        )
+        self._queue.push(TurnEvent(turn.id, error))
+        self._end(turn, "failed", turn.steered_result, error)
 
     def _error_of(self, event: ErrorEvent) -> APIError:
         detail = event.detail()
@@ -576,6 +687,7 @@ class ResponsesSocket:
         elif error.code == _CONNECTION_LIMIT:
             self._move(turn, TurnState.QUEUED)  # it did not run: safe to send again
             self._queued.appendleft(turn)
+            self._queue.push(TurnRetried(turn.id, error.code))
             self._limit_reached(error)
         else:
             self._queue.push(TurnEvent(turn.id, error))
@@ -590,9 +702,17 @@ class ResponsesSocket:
         key = turn.lane or _DEFAULT_LANE
         if result.status == "incomplete" and result.incomplete_reason == "steered":
             turn.stream = ResponseStream()  # its successor continues this turn
+            turn.carried += (
+                *(as_input_item(msgspec.to_builtins(item)) for item in result.output),
+                *turn.accepted,
+            )
+            turn.accepted = []
+            turn.steered_result = result
+            turn.awaiting_successor = True
             self._move(turn, TurnState.STREAMING)
             return
         turns.popleft()
+        turn.awaiting_successor = False
         error = result.error
         if result.status == "failed":
             self._chains.pop(key, None)
@@ -605,8 +725,9 @@ class ResponsesSocket:
                 return
         elif result.status in ("completed", "incomplete") and result.response_id is not None:
             context = turn.continuation.identities if turn.continuation else ()
+            carried = tuple(item_identity(item) for item in turn.carried)
             outputs = tuple(item_identity(item) for item in result.output)
-            self._chains[key] = Chain(result.response_id, context + outputs, self.store)
+            self._chains[key] = Chain(result.response_id, context + carried + outputs, self.store)
         if error is not None:
             self._queue.push(TurnEvent(turn.id, error))
         status: TurnStatus = (
@@ -615,6 +736,15 @@ class ResponsesSocket:
             else ("incomplete" if result.status == "incomplete" else "completed")
         )
         self._end(turn, status, result, error)
+
+
+def _as_sent(item: Any) -> Any:
+    """An input item as it goes on the wire: a server echo (an output item the caller copied
+    into its history, with ``id``/``status``) is reduced to its input form, since an item id
+    the server does not hold is rejected (``store=false``); anything else is sent as given."""
+    if isinstance(item, Mapping) and ("id" in item or "status" in item):
+        return as_input_item(item)
+    return item
 
 
 class _LaneOnly(msgspec.Struct, gc=False):

@@ -33,7 +33,9 @@ class TurnStarted(msgspec.Struct, frozen=True, gc=False):
     """The turn's ``response.create`` was handed to the transport.
 
     `chained` says whether it continued `previous_response_id` with only the new items;
-    `items_sent` and `bytes_sent` are what went on the wire; `attempt` counts resends."""
+    `items_sent` and `bytes_sent` are what went on the wire; `attempt` counts resends;
+    `dropped_params` lists ``(name, reason)`` of parameters set but not sent (sampling
+    parameters of a reasoning model), for the caller to log."""
 
     turn: int
     lane: str | None
@@ -42,6 +44,7 @@ class TurnStarted(msgspec.Struct, frozen=True, gc=False):
     items_sent: int
     bytes_sent: int
     attempt: int = 1
+    dropped_params: tuple[tuple[str, str], ...] = ()
 
 
 class TurnEvent(msgspec.Struct, frozen=True, gc=False):

@@ -173,6 +173,14 @@ class TraceRecorder:
         """One outgoing message (a WebSocket JSON message, decoded)."""
         self._emit({"t": round(t, 6), "op": "send", "msg": message})
 
+    def app(self, t: float, call: str, args: Mapping[str, Any], returns: Any = None) -> None:
+        """A command the application gave a conversation machine (``create``, ``cancel``,
+        ...), with JSON arguments and its JSON result, so a replay can give it again."""
+        record: dict[str, Any] = {"t": round(t, 6), "op": "app", "call": call, "args": args}
+        if returns is not None:
+            record["returns"] = returns
+        self._emit(record)
+
     def recv(self, t: float, message: Any) -> None:
         """One inbound WebSocket message, decoded."""
         self._emit({"t": round(t, 6), "op": "recv", "msg": message})
@@ -346,7 +354,7 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
     if default_api == "responses-ws" or (
         default_api is None and "recv_bytes" not in ops and ops & {"send", "recv"}
     ):
-        ws_turns, ws_errors, ws_sent, ws_divergences = replay_responses_ws(records)
+        ws_turns, ws_errors, ws_sent, ws_divergences = replay_responses_ws(records, header)
         return ReplaySummary(
             api="responses-ws",
             turns=[TurnSummary(**turn) for turn in ws_turns],
