@@ -293,9 +293,26 @@ def test_responses_chain_counts_cached_tokens() -> None:
         {"model": "m", "input": "again", "previous_response_id": "x"}, prior=first.record
     )
     usage = second.final["usage"]
-    assert usage["input_tokens_details"]["cached_tokens"] == first.record.context_tokens > 0
+    total = first.final["usage"]["total_tokens"]
+    assert usage["input_tokens_details"]["cached_tokens"] == total > 0
     assert usage["input_tokens"] > usage["input_tokens_details"]["cached_tokens"]
     assert second.record.items[:2] == first.record.items
+
+
+def test_a_continuation_counts_its_instructions_once() -> None:
+    """Instructions are per request: a chained turn does not inherit (and double-count) the
+    earlier request's, so longer instructions add the same tokens to every turn."""
+
+    def turns(instructions: str) -> tuple[int, int]:
+        first = r_script({"model": "m", "input": "hello", "instructions": instructions})
+        body = {"model": "m", "input": "again", "instructions": instructions}
+        second = r_script({**body, "previous_response_id": "x"}, prior=first.record)
+        return first.final["usage"]["input_tokens"], second.final["usage"]["input_tokens"]
+
+    short, long = turns("Be brief."), turns("Be brief. " * 20)
+    extra = long[0] - short[0]
+    assert extra > 0
+    assert long[1] - short[1] == extra
 
 
 def test_responses_no_obfuscation_when_disabled() -> None:

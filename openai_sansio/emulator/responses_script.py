@@ -43,7 +43,8 @@ class ChainRecord:
     """What the emulator remembers of a response, for ``previous_response_id``.
 
     `items` is the whole conversation including the response's own output items;
-    `context_tokens` its input plus output tokens (the next turn's ``cached_tokens``).
+    `context_tokens` the tokens of those items (the instructions and tools of a request are
+    not inherited by a continuation, which sends its own; they count once per request).
     """
 
     items: tuple[Item, ...]
@@ -186,13 +187,15 @@ def script(
     for index, item in enumerate(planned):
         _emit_item(out, index, item, finish=not failing)
 
-    cached = prior.context_tokens if prior else 0
-    input_tokens = (
-        cached
-        + sum(rules.item_tokens(i) for i in req.items)
-        + (rules.count_tokens(req.instructions) if isinstance(req.instructions, str) else 0)
-        + rules.count_tokens(json.dumps(req.echo["tools"]))
-    )
+    inherited = prior.context_tokens if prior else 0
+    item_tokens = inherited + sum(rules.item_tokens(i) for i in req.items)
+    preamble = (
+        rules.count_tokens(req.instructions) if isinstance(req.instructions, str) else 0
+    ) + rules.count_tokens(json.dumps(req.echo["tools"]))
+    input_tokens = item_tokens + preamble
+    # a continuation's prompt-cache hit: the instructions and tools (taken as unchanged) and
+    # the inherited items; a fresh chain is a miss
+    cached = inherited + preamble if prior else 0
     output_tokens = sum(p.tokens() for p in planned)
     usage = {
         "input_tokens": input_tokens,
@@ -234,7 +237,8 @@ def script(
     record = None
     if not failing and not injected:
         items = history + tuple(p.as_item() for p in planned)
-        record = ChainRecord(items, input_tokens + output_tokens)
+        # instructions and tools are per request: a continuation does not inherit them
+        record = ChainRecord(items, item_tokens + output_tokens)
     return ResponsesScript(resp_id, events, final, record)
 
 
