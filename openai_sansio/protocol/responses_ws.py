@@ -131,6 +131,7 @@ class _Turn:
         "awaiting_successor",
         "cancelled",
         "carried",
+        "carried_before",
         "continuation",
         "generate",
         "history",
@@ -174,6 +175,7 @@ class _Turn:
         self.steers: deque[tuple[Any, ...]] = deque()
         self.accepted: list[Any] = []
         self.carried: tuple[Any, ...] = ()
+        self.carried_before: tuple[Any, ...] = ()  # `carried` before the latest successor
         self.steered_result: ResponseResult | None = None
         self.awaiting_successor = False
 
@@ -506,16 +508,20 @@ class ResponsesSocket:
             self._on_error_frame(turn, turns, event)
             return
         if turn.cancelled:
-            if isinstance(event, ResponseCreated) and not self.store:
-                self._chains.pop(lane_id or _DEFAULT_LANE, None)
+            if isinstance(event, ResponseCreated):
+                turn.awaiting_successor = False
+                if not self.store:
+                    self._chains.pop(lane_id or _DEFAULT_LANE, None)
             turn.stream.receive_event(event)
             for _ in turn.stream.events():
                 pass  # a cancelled turn's frames go nowhere
             result = turn.stream.result
             if result is None:
                 return
-            if result.status == "incomplete" and result.incomplete_reason == "steered":
+            if _successor_follows(turn, result):
                 turn.stream = ResponseStream()  # its successor follows on the lane: still fenced
+                turn.accepted = []
+                turn.awaiting_successor = True
                 return
             turns.popleft()  # its tail ended: the fence opens
             self._close_fenced(turn)
@@ -636,13 +642,18 @@ class ResponsesSocket:
             isinstance(event, ResponseSteerFailed)
             and owner.awaiting_successor
             and owner.state is TurnState.STREAMING
+            and isinstance(event.error, dict)
+            and event.error.get("code") == "successor_creation_failed"
         ):
             self._successor_failed(owner, event)
 
     def _successor_failed(self, turn: _Turn, event: ResponseSteerFailed) -> None:
         """A steered response ended and its successor could not be created: the turn ends
-        ``failed`` with the steered response's partial result (its lane is free again)."""
+        with the steered response's result (``failed`` when it was cut short by the steer,
+        ``completed`` when it had completed) and the error; the steer input never joined the
+        context. Its lane is free again (and its chain dropped: the next turn resends)."""
         turn.awaiting_successor = False
+        turn.carried = turn.carried_before
         lane = self._inflight.get(turn.lane or _DEFAULT_LANE)
         if lane and lane[0] is turn:
             lane.popleft()
@@ -658,7 +669,13 @@ class ResponsesSocket:
             source="stream",
         )
         self._queue.push(TurnEvent(turn.id, error))
-        self._end(turn, "failed", turn.steered_result, error)
+        result = turn.steered_result
+        self._end(
+            turn,
+            "completed" if result and result.status == "completed" else "failed",
+            result,
+            error,
+        )
 
     def _error_of(self, event: ErrorEvent) -> APIError:
         detail = event.detail()
@@ -700,8 +717,9 @@ class ResponsesSocket:
 
     def _on_response_end(self, turn: _Turn, turns: deque[_Turn], result: ResponseResult) -> None:
         key = turn.lane or _DEFAULT_LANE
-        if result.status == "incomplete" and result.incomplete_reason == "steered":
+        if _successor_follows(turn, result):
             turn.stream = ResponseStream()  # its successor continues this turn
+            turn.carried_before = turn.carried
             turn.carried += (
                 *(as_input_item(msgspec.to_builtins(item)) for item in result.output),
                 *turn.accepted,
@@ -736,6 +754,16 @@ class ResponsesSocket:
             else ("incomplete" if result.status == "incomplete" else "completed")
         )
         self._end(turn, status, result, error)
+
+
+def _successor_follows(turn: _Turn, result: ResponseResult) -> bool:
+    """Whether a successor response continues `turn` on its lane: the response was cut by a
+    steer (``incomplete``, reason ``steered``), or it completed while an accepted steer was
+    still uncommitted (the server then starts a successor for it; a response that stopped for
+    tool output gets ``response.steer.pending`` instead)."""
+    if result.status == "incomplete":
+        return result.incomplete_reason == "steered"
+    return result.status == "completed" and bool(turn.accepted) and not result.tool_calls
 
 
 def _as_sent(item: Any) -> Any:
