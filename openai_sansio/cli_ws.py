@@ -132,7 +132,7 @@ async def run_ws_chat(
     recorder_write: Any,
     weather: Any,
     tool: Any,
-    stdin: TextIO = sys.stdin,
+    stdin: TextIO | None = None,
 ) -> int:
     """Run ``chat --ws`` against `endpoint` (Client keyword arguments)."""
     options: dict[str, Any] = {}
@@ -153,4 +153,6 @@ async def run_ws_chat(
         if args.prewarm:
             warm = await conv.prewarm()
             print(f"prewarm: {warm.status}", file=sys.stderr)
-        return await _converse(conv, _prompts(args, stdin), sys.stdout, sys.stderr, weather)
+        return await _converse(
+            conv, _prompts(args, stdin or sys.stdin), sys.stdout, sys.stderr, weather
+        )

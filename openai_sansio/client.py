@@ -207,7 +207,10 @@ class ResponsesResource:
         wss_url: str | None = None,
         trace: TraceRecorder | Callable[[bytes], None] | None = None,
         reconnect_attempts: int = 5,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
         jitter: Callable[[], float] | None = None,
+        rotate_after_s: float = 55 * 60.0,
         transport_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> ResponsesConnection:
@@ -217,7 +220,9 @@ class ResponsesResource:
         latest response of each lane, on this socket); `replay_unsafe=True` resends a request
         that may already have run after its socket closed; `wss_url` overrides the URL;
         `trace` is a `TraceRecorder` (``api="responses-ws"``) or a ``write(line)`` callable
-        for one; `transport_options` go to `WebSocketTransport.connect` (timeouts, ping...)."""
+        for one; reconnects wait ``backoff_base * 2**i`` (capped, `jitter()` in [0, 1]
+        spreading them); the socket is replaced at a turn boundary after `rotate_after_s`;
+        `transport_options` go to `WebSocketTransport.connect` (timeouts, ping...)."""
         from .conversation import ResponsesConnection
 
         params = GenerationParams(model=model, store=store, **options)
@@ -243,6 +248,9 @@ class ResponsesResource:
             url=wss_url,
             replay_unsafe=replay_unsafe,
             reconnect_attempts=reconnect_attempts,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            rotate_after_s=rotate_after_s,
             trace=recorder,
             jitter=jitter or random.random,
             **extra,

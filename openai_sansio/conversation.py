@@ -37,7 +37,7 @@ from .errors import APIConnectionError, APITimeoutError, WebSocketHandshakeError
 from .protocol._errors import RemoteProtocolError
 from .protocol.events.common import APIError
 from .protocol.requests import GenerationParams
-from .protocol.responses_ws import ConnectionState, ResponsesSocket
+from .protocol.responses_ws import ROTATE_AFTER_S, ConnectionState, ResponsesSocket
 from .protocol.responses_ws_events import (
     RotateConnection,
     TurnEnded,
@@ -153,10 +153,13 @@ class ResponsesConnection:
         backoff_cap: float = 8.0,
         jitter: Callable[[], float] = random.random,
         trace: TraceRecorder | None = None,
+        rotate_after_s: float = ROTATE_AFTER_S,
         **transport_options: Any,
     ) -> None:
         self._client = client
-        self.machine = ResponsesSocket(params, replay_unsafe=replay_unsafe)
+        self.machine = ResponsesSocket(
+            params, replay_unsafe=replay_unsafe, rotate_after_s=rotate_after_s
+        )
         self._url = url
         self._reconnect_attempts = reconnect_attempts
         self._backoff = (backoff_base, backoff_cap)
@@ -226,8 +229,12 @@ class ResponsesConnection:
         lane: str | None = None,
         **overrides: Any,
     ) -> TurnEnded:
-        """Warm the connection up (``generate: false``): the server prepares instructions
-        and tools without output; the response id seeds the chain. Waits for it to end."""
+        """Warm the connection up (``generate: false``): the server prepares `instructions`
+        and `tools` without output, and the response id seeds the chain. Waits for it to end.
+
+        `tools` and `overrides` become the defaults of the turns that follow (the API does
+        not carry a request's tools over ``previous_response_id``, so each turn sends them);
+        `instructions` go in as a developer message, part of the chained context."""
         if tools is not None:
             overrides["tools"] = tuple(tools)
         args: dict[str, Any] = {}
@@ -236,7 +243,8 @@ class ResponsesConnection:
         if lane is not None:
             args["lane"] = lane
         if overrides:
-            args["params"] = dataclasses.replace(self.machine.params, **overrides)
+            self.machine.params = dataclasses.replace(self.machine.params, **overrides)
+            args["params"] = self.machine.params
         turn_id = self._command("prewarm", args)
         return await self._turns[turn_id].until_done()
 
@@ -328,6 +336,10 @@ class ResponsesConnection:
         self._dispatch()
         self._wake.set()
         group, self._group = self._group, None
+        ws = self._ws
+        if ws is not None:  # the closing handshake first: the server sees 1000, not a cut
+            with anyio.CancelScope(shield=True):
+                await ws.aclose(1000)
         group.cancel_scope.cancel()
         await group.__aexit__(None, None, None)
 
@@ -341,7 +353,7 @@ class ResponsesConnection:
                 continue
             try:
                 connector = await self._open(first)
-            except (APIConnectionError, APITimeoutError, WebSocketHandshakeError) as exc:
+            except Exception as exc:  # every connect failure is the caller's to see, typed
                 if first:
                     self._open_error = exc
                     self._opened.set()
@@ -376,7 +388,7 @@ class ResponsesConnection:
                 if exc.status not in _RETRYABLE_STATUS:
                     raise
                 last = exc
-            except (APIConnectionError, APITimeoutError) as exc:
+            except (APIConnectionError, RemoteProtocolError) as exc:  # timeouts included
                 last = exc
             else:
                 return _Entered(connector, ws)

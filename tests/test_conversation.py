@@ -1,12 +1,11 @@
-"""`client.responses.connect(...)` (`ResponsesConnection`, `Turn`) end to end, on loopback.
+"""`client.responses.connect(...)` (`ResponsesConnection`, `Turn`) against the emulator, on
+loopback, under asyncio and trio.
 
-- The emulator (asyncio and trio): chaining, prewarm, tool calls, full-history turns, cancel,
-  error frames and failed responses, forgotten chains, the connection-age limit, rotation,
-  traces that replay, leaving the block with a turn open.
-- An independent peer on the ``websockets`` library's asyncio server, answering
-  ``response.create`` with hand-written events: refused handshakes, a 503 then success, a
-  close mid-turn (not replayed / replayed with ``replay_unsafe``), an oversized frame, the
-  closing handshake.
+Chaining, prewarm, tool calls, full-history turns, cancel, error frames and failed responses,
+forgotten chains, the connection-age limit, rotation, traces that replay, leaving the block
+with a turn open; and handshakes cut short by a TCP proxy. The independent
+``websockets`` peer is in ``test_conversation_peer.py``, the ``chat --ws`` CLI in
+``test_cli_ws.py``.
 """
 
 from __future__ import annotations
@@ -14,23 +13,18 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import anyio.abc
 import msgspec
 import pytest
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 
 from openai_sansio.client import Client
 from openai_sansio.conversation import ResponsesConnection, Turn
 from openai_sansio.emulator import EmulatorConfig, RunningEmulator, running
-from openai_sansio.errors import APIConnectionError, WebSocketHandshakeError
+from openai_sansio.errors import APIConnectionError
 from openai_sansio.protocol._errors import RemoteProtocolError
 from openai_sansio.protocol.events.common import APIError, ToolCall
 from openai_sansio.protocol.events.responses import ResponseCreated, ResponseOutputTextDelta
@@ -39,7 +33,6 @@ from openai_sansio.protocol.responses_ws_events import (
     ReconnectNeeded,
     RotateConnection,
     TurnEnded,
-    TurnNotReplayed,
     TurnRetried,
     TurnStarted,
 )
@@ -54,7 +47,6 @@ WEATHER = function_tool(
     description="Current weather of a city",
 )
 PARIS = "Use get_weather: what is the weather in Paris?"
-ASYNCIO_ONLY = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -134,7 +126,11 @@ async def test_turns_chain_with_only_the_new_item() -> None:
     assert [created_ids(events) for events in runs] == [[i] for i in ids]
     [frames] = server.ws_frames
     assert [f.get("previous_response_id") for f in frames] == [None, ids[0], ids[1]]
-    assert [f["input"] for f in frames] == [[user("say: one")], [user("say: two")], [user("hello there")]]
+    assert [f["input"] for f in frames] == [
+        [user("say: one")],
+        [user("say: two")],
+        [user("hello there")],
+    ]
     assert starts[1].previous_response_id == ids[0]
 
 
@@ -156,12 +152,6 @@ async def test_prewarm_sends_generate_false_and_seeds_the_chain() -> None:
     assert ended(events).result.text == "warm"  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prewarm(tools=...) applies the tools to the warm-up frame only: the next turns "
-    "send no tools (the API does not inherit them through previous_response_id), so the "
-    "module docstring's prewarm-then-tool-call example never calls the tool",
-)
 async def test_prewarmed_tools_are_offered_on_the_following_turns() -> None:
     async with emulator() as (server, client), connect(client, store=False) as conv:
         await conv.prewarm(instructions="Be brief.", tools=[WEATHER])
@@ -232,6 +222,40 @@ async def test_cancel_mid_stream_fences_the_tail_from_the_next_turn() -> None:
     assert "previous_response_id" not in server.ws_frames[0][1]
 
 
+async def test_steer_continues_the_turn_in_its_successor() -> None:
+    async with emulator() as (server, client), connect(client, store=False) as conv:
+        turn = conv.create(input="a b c d e f g h i j k l", metadata=fault(delay_s=0.03))
+        events: list[Any] = []
+        with anyio.fail_after(10):
+            async for event in turn:
+                events.append(event)
+                if isinstance(event, ResponseOutputTextDelta) and event.delta == " b":
+                    turn.steer("say: steered")
+        assert len(conv.conversation()) == 4  # input, partial output, steer, final output
+    assert "ResponseSteerAccepted" in kinds(events) and "ResponseIncomplete" in kinds(events)
+    first, second = created_ids(events)
+    result = ended(events).result
+    assert result is not None and (result.response_id, result.text) == (second, "steered")
+    steer = server.ws_frames[0][1]
+    assert steer == {
+        "type": "response.steer",
+        "previous_response_id": first,
+        "input": "say: steered",
+    }
+
+
+async def test_lanes_run_side_by_side_and_chain_separately() -> None:
+    async with emulator() as (server, client), connect(client, store=False) as conv:
+        a, b = conv.create(input="say: a1", lane="a"), conv.create(input="say: b1", lane="b")
+        first = [await drain(a), await drain(b)]
+        a2 = await drain(conv.create(input="say: a2", lane="a"))
+        assert [len(conv.conversation(lane)) for lane in ("a", "b", None)] == [4, 2, 0]
+    assert [text_of(events) for events in [*first, a2]] == ["a1", "b1", "a2"]
+    assert a2[0].chained and a2[0].previous_response_id == created_ids(first[0])[0]
+    frames = server.ws_frames[0]
+    assert [f.get("stream_id") for f in frames] == ["a", "b", "a"]
+
+
 @pytest.mark.parametrize(
     ("knobs", "status", "code"),
     [
@@ -268,10 +292,10 @@ async def test_a_forgotten_chain_is_resent_once_with_full_context() -> None:
 
 
 async def test_connection_age_limit_reconnects_and_resends() -> None:
-    async with emulator(ws_max_age_s=0.3) as (server, client):
+    async with emulator(ws_max_age_s=0.5) as (server, client):
         async with connect(client, store=False) as conv:
             await conv.create(input="say: one").until_done()
-            await anyio.sleep(0.4)
+            await anyio.sleep(0.6)
             events = await drain(conv.create(input="say: two"))
             assert conv.connections == 2
             assert any(
@@ -308,25 +332,34 @@ async def test_rotation_at_an_idle_moment_opens_a_new_socket(store: bool) -> Non
 
 async def test_trace_replays_without_divergence_and_holds_no_secret() -> None:
     buf = io.BytesIO()
-    async with emulator() as (_, client), connect(client, store=False, trace=buf.write) as conv:
-        statuses = []
+    options: dict[str, Any] = {"store": False, "tools": [WEATHER], "trace": buf.write}
+    async with emulator() as (_, client), connect(client, **options) as conv:
+        slow = conv.create(input="a b c d e f", metadata=fault(delay_s=0.01))
+        async for event in slow:
+            if isinstance(event, ResponseOutputTextDelta):
+                slow.cancel()
+        turns = [slow]
         for prompt, knobs in [
-            ("say: one", None),
             ("say: two", {"forget_chains": True}),
             ("say: three", {"fail_response": True}),
-            (PARIS, None),
+            (PARIS, {}),
         ]:
-            extra = {"metadata": fault(**knobs)} if knobs else {}
-            statuses.append((await conv.create(input=prompt, **extra).until_done()).status)
+            turns.append(conv.create(input=prompt, metadata=fault(**knobs)))
+            await turns[-1].until_done()
+        [call] = turns[-1].ended.result.tool_calls  # type: ignore[union-attr]
+        turns.append(conv.tool_outputs({call.call_id: "sunny"}))
+        await turns[-1].until_done()
+    statuses = [turn.ended.status for turn in turns if turn.ended]
+    assert statuses == ["cancelled", "completed", "failed", "completed", "completed"]
     data = buf.getvalue()
     assert KEY.encode() not in data and b"SECRET" not in data
     header, records = load_trace(io.BytesIO(data))
     assert header is not None and header["api"] == "responses-ws"
-    assert [r["call"] for r in records if r["op"] == "app"] == ["create"] * 4
+    calls = [r["call"] for r in records if r["op"] == "app"]
+    assert calls == ["create", "cancel", "create", "create", "create", "create"]
     summary = replay(header, records)
     assert summary.divergences == []
     assert [turn.status for turn in summary.turns] == statuses
-    assert statuses == ["completed", "completed", "failed", "completed"]
 
 
 async def test_leaving_with_a_turn_open_cancels_it_and_stops_every_task() -> None:
@@ -345,3 +378,65 @@ async def test_leaving_with_a_turn_open_cancels_it_and_stops_every_task() -> Non
         with pytest.raises(APIConnectionError):
             conv.create(input="too late")
         assert client_tasks() == set()
+
+
+class Proxy:
+    """A loopback TCP proxy to ``127.0.0.1:port`` for its first `forward` connections; the later
+    ones are closed at once (the peer "closed the connection during the WebSocket handshake")."""
+
+    def __init__(self, port: int = 0, *, forward: int = 1) -> None:
+        self.port, self.forward, self.accepted = port, forward, 0
+
+    async def _serve(self, client: anyio.abc.SocketStream) -> None:
+        self.accepted += 1
+        if self.accepted > self.forward:
+            await client.aclose()
+            return
+        async with client, await anyio.connect_tcp("127.0.0.1", self.port) as upstream:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._pipe, client, upstream, group.cancel_scope)
+                await self._pipe(upstream, client, group.cancel_scope)
+
+    @staticmethod
+    async def _pipe(
+        src: anyio.abc.SocketStream, dst: anyio.abc.SocketStream, scope: anyio.CancelScope
+    ) -> None:
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            async for chunk in src:
+                await dst.send(chunk)
+        scope.cancel()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+        port = listener.extra(anyio.abc.SocketAttribute.local_port)
+        async with anyio.create_task_group() as group:
+            group.start_soon(listener.serve, self._serve)
+            yield f"ws://127.0.0.1:{port}/v1/responses"
+            group.cancel_scope.cancel()
+
+
+async def test_a_reconnect_cut_during_the_handshake_ends_the_waiting_turn() -> None:
+    async with emulator() as (server, client):
+        async with Proxy(server.port, forward=1).running() as url:
+            async with connect(client, wss_url=url, reconnect_attempts=1) as conv:
+                await conv.create(input="say: x", metadata=fault(drop_after_events=2)).until_done()
+                turn = conv.create(input="say: y")  # the next socket is cut in its handshake
+                end = await turn.until_done()
+    assert end.status == "interrupted" and conv.connections == 1
+
+
+def test_a_first_handshake_cut_short_raises_a_typed_error() -> None:
+    async def scenario() -> BaseException | None:
+        async with (
+            Proxy(forward=0).running() as url,
+            Client(api_key=KEY, base_url="http://127.0.0.1:9/v1") as client,
+        ):
+            try:
+                async with connect(client, wss_url=url, reconnect_attempts=0):
+                    return None
+            except Exception as exc:  # a CancelledError escapes this
+                return exc
+
+    error = anyio.run(scenario, backend="asyncio")  # its own loop: the bug corrupts it
+    assert isinstance(error, RemoteProtocolError | APIConnectionError)

@@ -692,8 +692,9 @@ class ResponsesSocket:
         """An error frame ends the lane's oldest open request (no response was made)."""
         turns.popleft()
         key = turn.lane or _DEFAULT_LANE
-        self._chains.pop(key, None)  # a failed continuation evicts its parent
         error = self._error_of(event)
+        if error.code != _CONNECTION_LIMIT:  # that one refused the request without running it
+            self._chains.pop(key, None)  # a failed continuation evicts its parent
         if turn.cancelled:
             self._close_fenced(turn)
             if error.code == _CONNECTION_LIMIT:

@@ -55,9 +55,12 @@ class TurnEvent(msgspec.Struct, frozen=True, gc=False):
 
 
 class TurnRetried(msgspec.Struct, frozen=True, gc=False):
-    """The turn is being resent with full context on a fresh chain. `reason` is the error
-    code that caused it; `replayed_unsafe` is True when the first frame may already have run
-    (only with the caller's ``replay_unsafe=True`` opt-in)."""
+    """The turn is being resent. `reason` is the error code that caused it: after
+    ``previous_response_not_found`` or a lost socket it goes with full context on a fresh
+    chain; after ``websocket_connection_limit_reached`` (the request did not run) it goes on
+    the next socket, chained when the chain survives there (``store=True``).
+    `replayed_unsafe` is True when the first frame may already have run (only with the
+    caller's ``replay_unsafe=True`` opt-in)."""
 
     turn: int
     reason: str
