@@ -352,7 +352,7 @@ class ResponsesConnection:
                 self._wake = anyio.Event()
                 continue
             try:
-                connector = await self._open(first)
+                connector = await self._open()
             except Exception as exc:  # every connect failure is the caller's to see, typed
                 if first:
                     self._open_error = exc
@@ -368,14 +368,16 @@ class ResponsesConnection:
                 self._opened.set()
                 await self._serve(ws)
 
-    async def _open(self, first: bool) -> Any:
-        """Connect (the handshake included), retrying with backoff; returns the entered
-        connector's transport context. Raises the last error when every attempt failed."""
+    async def _open(self) -> Any:
+        """Connect (the handshake included), retrying with backoff (at least the server's
+        ``retry-after`` after a 429/503); returns the entered connector's transport context.
+        Raises the last error when every attempt failed."""
         base, cap = self._backoff
         delays = [0.0, *backoff_delays(base, cap, self._reconnect_attempts, self._jitter)]
         last: BaseException | None = None
         for delay in delays:
-            await anyio.sleep(delay)
+            asked = last.error.retry_after if isinstance(last, WebSocketHandshakeError) else None
+            await anyio.sleep(max(delay, min(asked or 0.0, cap)))
             options = dict(self._transport_options)
             if self._recorder is not None:
                 options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)

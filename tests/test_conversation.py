@@ -435,8 +435,8 @@ def test_a_first_handshake_cut_short_raises_a_typed_error() -> None:
             try:
                 async with connect(client, wss_url=url, reconnect_attempts=0):
                     return None
-            except Exception as exc:  # a CancelledError escapes this
+            except Exception as exc:  # a crashed supervisor would raise CancelledError instead
                 return exc
 
-    error = anyio.run(scenario, backend="asyncio")  # its own loop: the bug corrupts it
+    error = anyio.run(scenario, backend="asyncio")  # its own loop: a regression corrupts it
     assert isinstance(error, RemoteProtocolError | APIConnectionError)
