@@ -21,6 +21,7 @@ import msgspec
 
 from . import emulator
 from .audio_cli import add_audio_parser, run_audio
+from .cli_talk import add_talk_parser, run_talk
 from .cli_ws import add_ws_arguments, run_ws_chat
 from .client import Client
 from .errors import APIStatusError, OpenAISansIOError
@@ -121,10 +122,12 @@ class Timeline:
 
 
 @contextlib.asynccontextmanager
-async def _endpoint(use_emulator: bool, base_url: str | None) -> AsyncIterator[dict[str, Any]]:
+async def _endpoint(
+    use_emulator: bool, base_url: str | None, config: emulator.EmulatorConfig | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """Client keyword arguments for the emulator, a base URL, or the real service."""
     if use_emulator:
-        async with emulator.running() as server:
+        async with emulator.running(config) as server:
             yield {"api_key": EMULATOR_KEY, "base_url": server.base_url}
     elif base_url is not None:
         key = os.environ.get("OPENAI_API_KEY") or EMULATOR_KEY
@@ -274,6 +277,19 @@ async def _chat(args: argparse.Namespace) -> int:
     return 0 if status == "completed" else 1
 
 
+async def _talk_command(args: argparse.Namespace) -> int:
+    if not args.emulator and args.base_url is None and not os.environ.get("OPENAI_API_KEY"):
+        print(
+            "error: set OPENAI_API_KEY to use the real API, or pass --emulator / --base-url",
+            file=sys.stderr,
+        )
+        return 2
+    # the emulator speaks at the pace the file is streamed, so a barge-in lands mid-reply
+    paced = emulator.EmulatorConfig(realtime_rtf=1.0 / args.speed)
+    async with _endpoint(args.emulator, args.base_url, paced) as endpoint:
+        return await run_talk(args, endpoint)
+
+
 def _replay(args: argparse.Namespace) -> int:
     path = Path(args.trace)
     with path.open("rb") as handle:
@@ -335,6 +351,7 @@ def _parser() -> argparse.ArgumentParser:
     emu.add_argument("--rules", action="store_true", help="print when it answers with tools")
 
     add_audio_parser(sub)
+    add_talk_parser(sub)
 
     rep = sub.add_parser("replay", help="replay a recorded trace through fresh machines")
     rep.add_argument("trace")
@@ -354,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "audio":
             return run_audio(args)
+        if args.command == "talk":
+            return anyio.run(_talk_command, args)
         return _emulator(args)
     except APIStatusError as exc:
         print(f"error: {exc} [{exc.error.classification}]", file=sys.stderr)

@@ -46,8 +46,10 @@ from .transports.http import HTTPResponse, HTTPTransport
 
 if TYPE_CHECKING:
     from .conversation import ResponsesConnection
+    from .protocol.realtime_config import RealtimeConfig
+    from .realtime_client import RealtimeConnection
 
-__all__ = ["ChatResource", "Client", "EventStream", "ResponsesResource"]
+__all__ = ["ChatResource", "Client", "EventStream", "RealtimeResource", "ResponsesResource"]
 
 _Result = TypeVar("_Result")
 _Result_co = TypeVar("_Result_co", covariant=True)
@@ -308,6 +310,45 @@ class ChatResource:
             return await stream.until_done()
 
 
+class RealtimeResource:
+    """``client.realtime``: Realtime (GA) voice sessions over WebSocket."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def connect(
+        self,
+        *,
+        model: str,
+        config: RealtimeConfig | None = None,
+        tools: Sequence[Any] = (),
+        trace: TraceRecorder | Callable[[bytes], None] | None = None,
+        **options: Any,
+    ) -> RealtimeConnection:
+        """A voice session (``async with``; see `realtime_client.RealtimeConnection`):
+        `config` is the `RealtimeConfig`; `tools` plain callables (or `tools.tool` objects)
+        run off the receive path; `options`: input/output rates and channels, frame_ms,
+        url, tool_timeout, reconnect and rollover settings, transport options."""
+        from .realtime_client import RealtimeConnection
+
+        recorder = trace
+        if trace is not None and not isinstance(trace, TraceRecorder):
+            recorder = TraceRecorder(
+                trace,
+                api="realtime",
+                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                config={"model": model},
+            )
+        assert recorder is None or isinstance(recorder, TraceRecorder)
+        client = self._client
+        if client.ssl_context is not None:
+            options.setdefault("ssl_context", client.ssl_context)
+        options.setdefault("allow_insecure", client.allow_insecure)
+        return RealtimeConnection(
+            client, model=model, config=config, tools=tools, trace=recorder, **options
+        )
+
+
 class Client:
     """Entry point of the async API. Use ``async with Client(...) as client``.
 
@@ -360,6 +401,7 @@ class Client:
         )
         self.responses = ResponsesResource(self)
         self.chat = ChatResource(self)
+        self.realtime = RealtimeResource(self)
 
     @classmethod
     def azure(

@@ -6,10 +6,12 @@ Usage (anyio, asyncio or trio)::
     async with openai_sansio.emulator.running(EmulatorConfig(seed=1)) as server:
         ...  # POST to server.base_url + "/responses" or "/chat/completions",
         ...  # or open a WebSocket on server.ws_url (ws://127.0.0.1:<port>/v1/responses)
+        ...  # or server.realtime_url + "?model=gpt-realtime" (the Realtime API, GA)
         server.requests  # what the emulator received (secrets redacted)
         server.ws_frames  # per WebSocket connection, the frames it received
 
-``openai-sansio emulator --port N`` runs `serve_forever()`. The rule below is `RULES_DOC`.
+``openai-sansio emulator --port N`` runs `serve_forever()`. The rules below (this docstring
+plus `REALTIME_RULES_DOC`, the Realtime section at the end) are `RULES_DOC`.
 
 Endpoints
 ---------
@@ -154,11 +156,13 @@ and unknown ``type`` values get an ``error`` frame and the connection stays open
 from __future__ import annotations
 
 from .faults import FAULT_HEADER, EmulatorConfig
+from .realtime_doc import REALTIME_RULES_DOC
 from .router import RecordedRequest, RecordedWebSocket
 from .server import Emulator, RunningEmulator, running, serve_forever
 
 __all__ = [
     "FAULT_HEADER",
+    "REALTIME_RULES_DOC",
     "RULES_DOC",
     "Emulator",
     "EmulatorConfig",
@@ -169,5 +173,6 @@ __all__ = [
     "serve_forever",
 ]
 
-RULES_DOC: str = __doc__ or ""
-"""This module's documentation: endpoints, the text-vs-tool rule, tokens, faults (CLI prints it)."""
+RULES_DOC: str = (__doc__ or "") + REALTIME_RULES_DOC
+"""This module's documentation plus `REALTIME_RULES_DOC`: endpoints, the text-vs-tool rule,
+tokens, faults, the Realtime API (the CLI prints it)."""

@@ -51,10 +51,13 @@ FAULT_KNOBS = (
     "ws_max_age_s",
     "ws_close_code",
     "ws_error_status",
+    "realtime_max_age_s",
+    "realtime_rtf",
+    "realtime_vad_race",
 )
 """The config fields a request may override through `FAULT_HEADER` (everything but `seed`)."""
 
-CONNECTION_KNOBS = frozenset({"ws_max_age_s"})
+CONNECTION_KNOBS = frozenset({"ws_max_age_s", "realtime_max_age_s", "realtime_vad_race"})
 """Knobs that describe a whole WebSocket connection: refused in ``metadata.emulator_fault``."""
 
 _LOCAL_ONLY_CLOSE_CODES = frozenset({1005, 1006, 1015})
@@ -96,6 +99,23 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         this HTTP-equivalent ``status`` (code `error_code` or the status's usual code) instead
         of a response; the socket stays open. (`http_status` on the upgrade refuses the
         handshake itself; inside ``metadata.emulator_fault`` it acts like this knob.)
+        On ``/v1/realtime`` each ``response.create`` gets an ``error`` event with that
+        status's code instead.
+      realtime_max_age_s: Realtime session lifetime in seconds (real service: 60 minutes;
+        None = unlimited). When it is reached the server sends the ``session_expired`` error
+        ("Your session hit the maximum duration of 60 minutes.") and closes with code 1001.
+      realtime_rtf: Realtime pacing: wall-clock seconds per second of generated audio (0 =
+        as fast as the socket allows; 1.0 = real time). Text and function-call deltas are
+        paced as 50 ms of audio per character.
+      realtime_vad_race: Realtime: after each response that called functions, simulate a
+        user utterance (VAD events, committed audio item) and start an automatic response,
+        held right after ``response.created`` until the client's next ``response.create``
+        (which gets ``conversation_already_has_active_response``) or for at most 2 s.
+    On ``/v1/realtime``, ``drop_after_events`` counts every server event of the connection,
+    ``inject_error_after`` sends one ``error`` event (code `error_code` or
+    ``server_error``) after N events and keeps the session open, and ``fail_response`` /
+    ``incomplete`` end every response half way with ``response.done`` status ``failed`` /
+    ``incomplete``; ``delay_s`` adds that many seconds per event of a response.
     """
 
     seed: int = 0
@@ -111,6 +131,9 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     ws_max_age_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = 3600.0
     ws_close_code: Annotated[int, msgspec.Meta(ge=1000, le=4999)] | None = None
     ws_error_status: Annotated[int, msgspec.Meta(ge=400, le=599)] | None = None
+    realtime_max_age_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = 3600.0
+    realtime_rtf: Annotated[float, msgspec.Meta(ge=0.0, le=100.0)] = 0.0
+    realtime_vad_race: bool = False
 
 
 def _convert(raw: Any) -> EmulatorConfig:

@@ -6,8 +6,9 @@ fault knobs (config plus ``x-emulator-fault`` header), validates the body, runs 
 returns a `Reply`: status, headers (always ``x-request-id`` and ``openai-processing-ms``), and
 either a JSON body or the SSE frames to stream one HTTP chunk each. It also remembers stored
 responses for ``previous_response_id``.
-`handle_upgrade()` answers a WebSocket upgrade (``GET /v1/responses``): a refusal `Reply`
-(401, 426, fault status, ...) or a `WsAccept` with the 101 headers and the connection's config.
+`handle_upgrade()` answers a WebSocket upgrade (``GET /v1/responses`` or ``GET /v1/realtime``):
+a refusal `Reply` (401, 426, fault status, ...) or a `WsAccept` with the 101 headers, the
+connection's config and which engine serves it.
 Why: keeping all decisions here (no sockets, no clock) makes them unit-testable and keeps
 `server.py` to byte shuffling.
 Next: `server.Emulator` feeds each h11 request to `handle()` (or `handle_upgrade()`) and
@@ -46,6 +47,9 @@ _RESPONSES_PATHS = {
     "/openai/responses": True,
 }
 _CHAT_PATHS = {"/v1/chat/completions": False, "/openai/v1/chat/completions": False}
+_REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/v1/realtime"})
+_KEY_PROTOCOL = "openai-insecure-api-key."
+DEFAULT_REALTIME_MODEL = "gpt-realtime"
 _DEPLOYMENT_CHAT = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
 _BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
@@ -90,11 +94,20 @@ class RecordedWebSocket:
 
 @dataclass(frozen=True)
 class WsAccept:
-    """An accepted upgrade: the 101's `headers`, the connection's `config`, its record."""
+    """An accepted upgrade: the 101's `headers`, the connection's `config`, its record.
+
+    `kind` is ``responses`` or ``realtime``; for realtime, `model` (query ``model``), `serial`
+    (1 for the emulator's first realtime connection) and `beta` (an ``OpenAI-Beta`` header or
+    an ``openai-beta.*`` subprotocol was sent: the engine refuses the session).
+    """
 
     headers: tuple[tuple[str, str], ...]
     config: EmulatorConfig
     recorded: RecordedWebSocket
+    kind: str = "responses"
+    model: str = ""
+    serial: int = 0
+    beta: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,9 @@ class Router:
         self.requests: list[RecordedRequest] = []
         """Every request received, in arrival order."""
         self.websockets: list[RecordedWebSocket] = []
-        """Every accepted WebSocket connection, in order of acceptance."""
+        """Every accepted Responses WebSocket connection, in order of acceptance."""
+        self.realtime_sockets: list[RecordedWebSocket] = []
+        """Every accepted Realtime WebSocket connection, in order of acceptance."""
         self._chains: dict[str, responses_script.ChainRecord] = {}
         self._counter = 0
         self._turn = 0
@@ -206,6 +221,8 @@ class Router:
         merged = _merge_headers(headers)
         redacted = _redact(merged)
         self.requests.append(RecordedRequest(method, path, query, redacted, None))
+        if method == "GET" and (path.rstrip("/") or "/") in _REALTIME_PATHS:
+            return self._realtime_upgrade(path, query, merged, redacted)
         try:
             route = _route(path)
             if method != "GET" or route is None or route[0] != "responses":
@@ -239,6 +256,58 @@ class Router:
             *ratelimit_headers(exhausted=False),
         ]
         return WsAccept(tuple(head), config, recorded)
+
+    def _realtime_upgrade(
+        self, path: str, query: str, headers: Mapping[str, str], redacted: Mapping[str, str]
+    ) -> Reply | WsAccept:
+        """Accept or refuse a ``/v1/realtime`` upgrade (auth also by subprotocol key)."""
+        offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
+        try:
+            key = _handshake_key(headers)
+            sub_key = next(
+                (p[len(_KEY_PROTOCOL) :] for p in offered if p.startswith(_KEY_PROTOCOL)), ""
+            )
+            if not (_authorized(headers) or sub_key.strip()):
+                raise ApiError(401, _NO_KEY, code="invalid_api_key")
+            params = parse_qs(query)
+            if params.get("intent") or params.get("call_id"):
+                raise ApiError(
+                    400,
+                    "The emulator serves Realtime conversation sessions only (?model=...); "
+                    "'intent' and 'call_id' are not emulated.",
+                    param="intent" if params.get("intent") else "call_id",
+                    code="invalid_value",
+                )
+            model = (params.get("model") or [DEFAULT_REALTIME_MODEL])[0]
+            config = with_fault_header(self.config, headers.get(FAULT_HEADER))
+            if config.http_status is not None:
+                error = default_error(config.http_status, config.error_code)
+                if config.http_status == 429:
+                    error.headers = ratelimit_headers(exhausted=True)
+                raise error
+        except ApiError as error:
+            return self.error_reply(error, close=True)
+        recorded = RecordedWebSocket(path, query, redacted)
+        self.realtime_sockets.append(recorded)
+        accept = generate_accept_token(key.encode("ascii")).decode("ascii")
+        head = [
+            ("upgrade", "websocket"),
+            ("connection", "Upgrade"),
+            ("sec-websocket-accept", accept),
+            *self._base_headers(),
+        ]
+        if "realtime" in offered:
+            head.append(("sec-websocket-protocol", "realtime"))
+        beta = "openai-beta" in headers or any(p.startswith("openai-beta.") for p in offered)
+        return WsAccept(
+            tuple(head),
+            config,
+            recorded,
+            kind="realtime",
+            model=model,
+            serial=len(self.realtime_sockets),
+            beta=beta,
+        )
 
     def next_ids(self, raw: bytes) -> IdSource:
         """Ids of the next scripted turn (WebSocket responses share the turn counter)."""
@@ -358,7 +427,13 @@ def _merge_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 def _redact(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
+    out = {k: (REDACTED if k in _SECRET_HEADERS else v) for k, v in headers.items()}
+    if _KEY_PROTOCOL in out.get("sec-websocket-protocol", ""):
+        out["sec-websocket-protocol"] = ", ".join(
+            _KEY_PROTOCOL + REDACTED if p.strip().startswith(_KEY_PROTOCOL) else p.strip()
+            for p in out["sec-websocket-protocol"].split(",")
+        )
+    return out
 
 
 def _handshake_key(headers: Mapping[str, str]) -> str:

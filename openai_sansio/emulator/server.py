@@ -25,8 +25,9 @@ from anyio.abc import SocketAttribute
 
 from .errors import ApiError
 from .faults import EmulatorConfig, validated
+from .realtime_engine import RealtimeEngine
 from .router import RecordedRequest, RecordedWebSocket, Reply, Router, WsAccept
-from .ws import serve_websocket
+from .ws import Engine, serve_websocket
 from .ws_engine import WsEngine
 
 __all__ = ["Emulator", "RunningEmulator", "running", "serve_forever"]
@@ -72,6 +73,16 @@ class Emulator:
     def ws_frames(self) -> list[list[Any]]:
         """The frames each accepted WebSocket received (one list per connection, in order)."""
         return [ws.frames for ws in self._router.websockets]
+
+    @property
+    def realtime_connections(self) -> list[RecordedWebSocket]:
+        """Every accepted ``/v1/realtime`` WebSocket (upgrade headers redacted, frames)."""
+        return self._router.realtime_sockets
+
+    @property
+    def realtime_frames(self) -> list[list[Any]]:
+        """The client events each realtime connection received (secrets redacted, in order)."""
+        return [ws.frames for ws in self._router.realtime_sockets]
 
     async def serve(self, listener: anyio.abc.Listener[Any]) -> None:
         """Accept connections on `listener` until cancelled; closes the listener on exit."""
@@ -138,7 +149,19 @@ class Emulator:
         await _send(conn, stream, h11.InformationalResponse(status_code=101, headers=head))
         trailing, _ = conn.trailing_data
         opened = anyio.current_time()
-        engine = WsEngine(self._router, accept.config, opened, accept.recorded.frames)
+        engine: Engine
+        if accept.kind == "realtime":
+            engine = RealtimeEngine(
+                accept.config,
+                serial=accept.serial,
+                model=accept.model,
+                opened_at=opened,
+                clock=anyio.current_time,
+                recorded=accept.recorded.frames,
+                beta=accept.beta,
+            )
+        else:
+            engine = WsEngine(self._router, accept.config, opened, accept.recorded.frames)
         await serve_websocket(stream, trailing, engine)
 
 
@@ -255,6 +278,21 @@ class RunningEmulator:
     def ws_frames(self) -> list[list[Any]]:
         """See `Emulator.ws_frames`."""
         return self.emulator.ws_frames
+
+    @property
+    def realtime_url(self) -> str:
+        """The Realtime WebSocket URL (``ws://127.0.0.1:<port>/v1/realtime``); add ``?model=``."""
+        return "ws" + self.base_url[len("http") :] + "/realtime"
+
+    @property
+    def realtime_connections(self) -> list[RecordedWebSocket]:
+        """See `Emulator.realtime_connections`."""
+        return self.emulator.realtime_connections
+
+    @property
+    def realtime_frames(self) -> list[list[Any]]:
+        """See `Emulator.realtime_frames`."""
+        return self.emulator.realtime_frames
 
     async def __aenter__(self) -> RunningEmulator:
         listener = await anyio.create_tcp_listener(

@@ -1,10 +1,13 @@
-"""Responses WebSocket mode over a real socket: wsproto frames in, `WsEngine` decisions out.
+"""WebSocket modes over a real socket: wsproto frames in, engine decisions out.
 
 What: `serve_websocket()` runs one accepted connection (after the server sent the 101):
 a reader task feeds wsproto with the socket's bytes, answers pings and the client's close,
-and hands each complete text message to the `WsEngine`; the writer (this task) sends what the
+and hands each complete text message to the engine (`WsEngine` for ``/v1/responses``,
+`realtime_engine.RealtimeEngine` for ``/v1/realtime``); the writer (this task) sends what the
 engine hands out, one JSON text frame per event (no SSE framing), sleeping where a fault knob
-asks, and ends the connection with a close frame or a bare TCP close when told to.
+asks, and ends the connection with a close frame or a bare TCP close when told to. An
+`Outgoing` with neither frame nor close is a wait: the writer sleeps at most its ``delay_s``
+and asks again earlier if a client frame arrives (paced realtime responses).
 Why: anyio only, so the same code serves asyncio and trio; all protocol decisions stay in the
 pure engine. The reader processes everything one socket read delivered before the writer
 runs again, so requests sent together (e.g. creates on two lanes) interleave the same way
@@ -14,21 +17,33 @@ Next: `server.Emulator` calls it after answering the upgrade with 101.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import anyio
 import anyio.abc
 import msgspec
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 
-from .ws_engine import Close, WsEngine
+from .ws_engine import Close, Outgoing
 
-__all__ = ["serve_websocket"]
+__all__ = ["Engine", "serve_websocket"]
 
 _RECEIVE_SIZE = 65536
 _GONE = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream)
 
 
-async def serve_websocket(stream: anyio.abc.ByteStream, trailing: bytes, engine: WsEngine) -> None:
+class Engine(Protocol):
+    """What `serve_websocket` drives: a pure per-connection state machine."""
+
+    def receive_text(self, text: str, now: float) -> None: ...
+
+    def receive_binary(self) -> None: ...
+
+    def next_frame(self) -> Outgoing | None: ...
+
+
+async def serve_websocket(stream: anyio.abc.ByteStream, trailing: bytes, engine: Engine) -> None:
     """Serve one upgraded connection until either side ends it.
 
     `trailing` is what the client sent after its upgrade request (already read by h11).
@@ -42,7 +57,7 @@ async def serve_websocket(stream: anyio.abc.ByteStream, trailing: bytes, engine:
 
 
 class _Session:
-    def __init__(self, stream: anyio.abc.ByteStream, engine: WsEngine) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream, engine: Engine) -> None:
         self._stream = stream
         self._engine = engine
         self._ws = Connection(ConnectionType.SERVER)
@@ -101,6 +116,12 @@ class _Session:
             if out is None:
                 await self._wake.wait()
                 self._wake = anyio.Event()
+                continue
+            if out.frame is None and out.close is None:  # a wait: until due or a client frame
+                with anyio.move_on_after(out.delay_s):
+                    await self._wake.wait()
+                if self._wake.is_set():
+                    self._wake = anyio.Event()
                 continue
             if out.delay_s:
                 await anyio.sleep(out.delay_s)

@@ -21,6 +21,12 @@ import msgspec
 from ._errors import RemoteProtocolError
 from .events.chat import ChatCompletionChunk, ChatStreamErrorObject
 from .events.common import UnknownEvent
+from .events.realtime import (
+    REALTIME_CLIENT_EVENT_TYPES,
+    REALTIME_SERVER_EVENT_TYPES,
+    RealtimeClientEvent,
+    RealtimeServerEvent,
+)
 from .events.responses import (
     RESPONSES_SERVER_EVENT_TYPES,
     ResponsesClientEvent,
@@ -36,7 +42,13 @@ __all__ = [
     "server_decoder",
 ]
 
-ServerEvent = ResponsesServerEvent | ChatCompletionChunk | ChatStreamErrorObject | UnknownEvent
+ServerEvent = (
+    ResponsesServerEvent
+    | ChatCompletionChunk
+    | ChatStreamErrorObject
+    | RealtimeServerEvent
+    | UnknownEvent
+)
 
 
 class _TypeOnly(msgspec.Struct, gc=False):
@@ -122,6 +134,9 @@ _SERVER: Final[dict[str, Callable[[bytes | str], Any]]] = {
         msgspec.json.Decoder(ResponsesServerEvent), RESPONSES_SERVER_EVENT_TYPES, "responses"
     ),
     "chat": _decode_chat,
+    "realtime": _tagged(
+        msgspec.json.Decoder(RealtimeServerEvent), REALTIME_SERVER_EVENT_TYPES, "realtime"
+    ),
 }
 
 _CLIENT: Final[dict[str, Callable[[bytes | str], Any]]] = {
@@ -129,6 +144,9 @@ _CLIENT: Final[dict[str, Callable[[bytes | str], Any]]] = {
         msgspec.json.Decoder(ResponsesClientEvent),
         frozenset({"response.create", "response.steer"}),
         "responses client",
+    ),
+    "realtime": _tagged(
+        msgspec.json.Decoder(RealtimeClientEvent), REALTIME_CLIENT_EVENT_TYPES, "realtime client"
     ),
 }
 
@@ -148,7 +166,7 @@ def known_apis() -> tuple[str, ...]:
 
 
 def decode_server_event(data: bytes | str, *, api: str) -> Any:
-    """Decode one server event of `api` (``"responses"``, ``"chat"``) from its JSON text.
+    """Decode one server event of `api` (``"responses"``, ``"chat"``, ``"realtime"``).
 
     Returns the typed event, or `UnknownEvent` for a ``type`` this library does not know.
     Raises `RemoteProtocolError` on bad JSON or a known type with a broken body, and
@@ -162,7 +180,8 @@ def decode_server_event(data: bytes | str, *, api: str) -> Any:
 
 
 def decode_client_event(data: bytes | str, *, api: str) -> Any:
-    """Decode one client event of `api` (``"responses"``: ``response.create``/``.steer``).
+    """Decode one client event of `api` (``"responses"``: ``response.create``/``.steer``;
+    ``"realtime"``: the 11 Realtime GA client events).
 
     Same contract as `decode_server_event`. The Chat Completions API has no client events
     (its request is an HTTP body), so ``api="chat"`` is a `ValueError`.

@@ -1,0 +1,767 @@
+"""`RealtimeSession`: one Realtime (GA) voice session over WebSocket. Pure.
+
+It turns the caller's commands into client events and the server's events into typed events
+plus its own conclusions (`realtime_session_events`), and decides what the seed plugin got
+wrong:
+
+- **Interruption** (`interrupt(played_ms=...)`): ``response.cancel`` only when a response is
+  active and server VAD will not cancel it by itself; ``conversation.item.truncate`` at the
+  played position clamped to the audio actually received for that item, or
+  ``conversation.item.delete`` when nothing was heard; later deltas of the cancelled response
+  are dropped by ``response_id``; every ``*.done`` is finalised once; a ``response.done``
+  without ``response.created`` is tolerated.
+- **Tools**: each function call surfaces once (`ToolCall`, arguments parsed or a typed
+  problem); outputs go in as ``function_call_output`` items and ONE ``response.create``
+  follows the whole batch, after the calls' ``response.done``, never while a response is
+  active, and not at all when a server VAD response already consumed the outputs.
+- **Errors** classified for Realtime (benign / fatal / recoverable) and tied to the client
+  event that caused them through its ``event_id``.
+- **Usage** flattened per response and summed per session (`usage`).
+- **The 60-minute cap**: `next_deadline()`/`handle_timeout(now)` ask for a rollover at a turn
+  boundary before it (`RolloverNeeded`); after ``session_expired`` or a dropped socket
+  (`ReconnectNeeded`), `connection_made` restores the configuration and the conversation (text;
+  assistant audio as its transcript) on the new session.
+- **Bounded outbound audio**: at most `max_buffered_audio_ms` of ``input_audio_buffer.append``
+  waits to be sent; beyond that the oldest is dropped and counted (`AudioDropped`).
+
+Verbs: `connection_made(now)`, `connection_lost()`, `receive_message(text)`, `next_event()` /
+`events()`, `data_to_send()`, `update_session`, `append_audio`, `commit_audio`, `clear_audio`,
+`send_text`, `send_item`, `create_response`, `cancel_response`, `interrupt`,
+`submit_tool_output`, `delete_item`, `retrieve_item`, `next_deadline()`, `handle_timeout(now)`.
+After each command and each `receive_message`, write `data_to_send()` and drain the events.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Final
+
+import msgspec
+
+from ._codec import server_decoder
+from ._errors import LocalProtocolError
+from ._stream_common import EventQueue
+from .events.common import APIError, NeedData, ToolCall
+from .events.realtime import InputAudioBufferAppend
+from .realtime_mirror import ConversationMirror
+from .realtime_session_events import (
+    AudioDropped,
+    ConversationRestored,
+    Interruption,
+    RealtimeError,
+    RealtimeUsage,
+    ReconnectNeeded,
+    ResponseFinished,
+    RolloverNeeded,
+)
+from .realtime_wire import (
+    SessionFormat,
+    classify_realtime_error,
+    flatten_usage,
+    output_format_of,
+    vad_of,
+)
+
+__all__ = ["MAX_BUFFERED_AUDIO_MS", "ROLLOVER_AFTER_S", "RealtimeSession"]
+
+ROLLOVER_AFTER_S: Final = 55 * 60.0
+"""Roll over at 55 minutes: the server ends the session at 60, a turn must have time to end."""
+MAX_BUFFERED_AUDIO_MS: Final = 2000.0
+"""Outbound audio allowed to wait for the socket; older audio is dropped beyond it."""
+_REMEMBERED: Final = 256  # cancelled responses, finalised dones, sent event ids
+_decode: Final = server_decoder("realtime")
+_append_encoder: Final = msgspec.json.Encoder()
+_json: Final = msgspec.json.Encoder()
+_AUDIO_DELTAS: Final = frozenset(
+    {
+        "response.output_audio.delta",
+        "response.output_audio_transcript.delta",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+    }
+)
+_DONES: Final = frozenset(
+    {
+        "response.output_audio.done",
+        "response.output_audio_transcript.done",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.function_call_arguments.done",
+    }
+)
+
+
+def _counter_ids(prefix: str) -> Callable[[], str]:
+    numbers = itertools.count(1)
+    return lambda: f"{prefix}{next(numbers)}"
+
+
+class _Bounded(OrderedDict[str, Any]):
+    """An insertion-ordered dict that forgets its oldest entries beyond `_REMEMBERED`."""
+
+    def remember(self, key: str, value: Any = None) -> None:
+        self[key] = value
+        if len(self) > _REMEMBERED:
+            self.popitem(last=False)
+
+
+class _Batch:
+    """Function calls of one response waiting for their outputs."""
+
+    __slots__ = ("calls", "done", "output_items", "response_id")
+
+    def __init__(self, response_id: str) -> None:
+        self.response_id = response_id
+        self.calls: set[str] = set()
+        self.output_items: set[str] = set()  # our function_call_output item ids, not acked
+        self.done = False  # the calls' response.done arrived
+
+
+class RealtimeSession:
+    """The Realtime session machine. `session` is the caller's GA ``session`` object (from
+    `realtime_config.session_update(...)`'s body, without the event wrapper) sent on every
+    connection; `ids` makes client event and item ids (injected: deterministic in tests)."""
+
+    def __init__(
+        self,
+        session: Mapping[str, Any] | None = None,
+        *,
+        ids: Callable[[], str] | None = None,
+        rollover_after_s: float = ROLLOVER_AFTER_S,
+        max_buffered_audio_ms: float = MAX_BUFFERED_AUDIO_MS,
+        followup: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.desired: dict[str, Any] = {"type": "realtime", **dict(session or {})}
+        self._ids = ids or _counter_ids("evt_")
+        self.rollover_after_s = rollover_after_s
+        self.max_buffered_audio_ms = max_buffered_audio_ms
+        self.followup = dict(followup or {})
+        """``response`` options of the response.create that follows a tool batch."""
+        self.connected = False
+        self.connected_at: float | None = None
+        self.connections = 0
+        self.session: dict[str, Any] = {}
+        """The effective session the server last reported (``session.created``/``updated``)."""
+        self.mirror = ConversationMirror()
+        self.active_response: str | None = None
+        self.usage = RealtimeUsage()
+        self.stale_dropped = 0
+        self.dropped_audio_ms = 0.0
+        self._format = SessionFormat()
+        self._queue = EventQueue(())
+        self._outbox: deque[tuple[bytes, float]] = deque()
+        self._buffered_audio_ms = 0.0
+        self._create_in_flight = 0  # default-conversation response.create sent, not created
+        self._waiting_creates: deque[bytes] = deque()  # caller's creates behind an active one
+        self._cancel_on_created = False
+        self._cancelled: _Bounded = _Bounded()
+        self._finalised: _Bounded = _Bounded()
+        self._sent: _Bounded = _Bounded()  # event id -> client event type
+        self._frames: _Bounded = _Bounded()  # event id -> the frame (for a race's resend)
+        self._oob_in_flight = 0  # out-of-band response.create sent, not created
+        self._oob: _Bounded = _Bounded()  # out-of-band response ids
+        self._surfaced: _Bounded = _Bounded()  # call ids
+        self._batches: dict[str, _Batch] = {}  # response id -> its calls
+        self._followup_event: str | None = None  # the batch's follow-up, once sent
+        self._followups: _Bounded = _Bounded()  # event ids of every follow-up sent
+        self._speech_during: str | None = None  # response active when speech_started arrived
+        self._rollover_pending = False
+        self._text: dict[str, list[str]] = {}  # response id -> text / transcript deltas
+        self._transcript: dict[str, list[str]] = {}
+        self._playing: tuple[str, int, str | None] | None = None  # item, content, response
+
+    # ------------------------------------------------------------------ connection
+
+    def connection_made(self, now: float) -> None:
+        """A socket is open. The desired session goes out first; on a later connection the
+        conversation is restored (its items recreated with the same ids) before anything the
+        caller queued meanwhile. Then call `data_to_send()`."""
+        self.connected = True
+        self.connected_at = now
+        self.connections += 1
+        self._rollover_pending = False
+        head: list[tuple[bytes, float]] = [(self._event("session.update", session=self.desired), 0)]
+        if self.connections > 1:
+            restored = self.mirror.restore_items(self._format.rate)
+            self.mirror.clear()
+            previous: str | None = None
+            for item in restored:
+                body: dict[str, Any] = {"item": item}
+                if previous is not None:
+                    body["previous_item_id"] = previous
+                head.append((self._event("conversation.item.create", **body), 0))
+                previous = item["id"]
+            self._queue.push(ConversationRestored(len(restored), self.connections))
+        self._outbox.extendleft(reversed(head))
+
+    def connection_lost(self) -> None:
+        """The socket closed. A response in flight ends ``interrupted``; queued frames other
+        than audio wait for the next connection (audio stays bounded). Idempotent."""
+        if not self.connected:
+            return
+        self.connected = False
+        self.connected_at = None
+        self._create_in_flight = 0
+        self._cancel_on_created = False
+        self.session = {}
+        if self.active_response is not None:
+            self._finish(self.active_response, "interrupted", "connection_lost", None, None, None)
+        for batch in self._batches.values():
+            batch.done = True  # its response is over either way; outputs go to the new session
+            batch.output_items.clear()
+        if not self._rollover_pending:
+            self._queue.push(ReconnectNeeded("connection_lost"))
+        self._rollover_pending = False
+
+    @property
+    def idle(self) -> bool:
+        """Connected, no response active or asked for, no tool batch outstanding: a turn
+        boundary (where a rollover may happen and a scripted caller may stop)."""
+        return (
+            self.connected
+            and self.active_response is None
+            and not self._create_in_flight
+            and not self._waiting_creates
+            and not self._batches
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    def update_session(self, **changes: Any) -> str:
+        """Change the session (GA ``session`` fields; only these are sent). They are also kept
+        for every later connection. Returns the client event id."""
+        self.desired.update(changes)
+        return self._send("session.update", session={"type": "realtime", **changes})
+
+    def append_audio(self, audio: bytes) -> None:
+        """Queue ``input_audio_buffer.append`` with `audio` already in the session's input
+        format (see `audio_path`). Bounded: see `max_buffered_audio_ms`."""
+        if not audio:
+            return
+        if len(audio) > 15 * 1024 * 1024:
+            raise LocalProtocolError("one append carries at most 15 MiB", error_hint="append")
+        frame = _append_encoder.encode(InputAudioBufferAppend(audio=audio))
+        ms = 1000.0 * len(audio) / self._format.input_bytes_per_second
+        self._outbox.append((frame, ms))
+        self._buffered_audio_ms += ms
+        if self._buffered_audio_ms > self.max_buffered_audio_ms:
+            self._drop_oldest_audio()
+
+    def commit_audio(self) -> str:
+        return self._send("input_audio_buffer.commit")
+
+    def clear_audio(self) -> str:
+        return self._send("input_audio_buffer.clear")
+
+    def send_item(self, item: Mapping[str, Any], *, previous_item_id: str | None = None) -> str:
+        """``conversation.item.create`` (an id is given to the item when it has none). Returns
+        the item id."""
+        body = dict(item)
+        body.setdefault("id", self._item_id())
+        extra = {"previous_item_id": previous_item_id} if previous_item_id else {}
+        self._send("conversation.item.create", item=body, **extra)
+        return str(body["id"])
+
+    def send_text(self, text: str, *, respond: bool = True, **response: Any) -> str:
+        """A user text message, then (by default) a response. Returns the item id."""
+        item_id = self.send_item(
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        )
+        if respond:
+            self.create_response(**response)
+        return item_id
+
+    def create_response(self, **response: Any) -> str:
+        """``response.create`` with `response` options (instructions, output_modalities,
+        metadata, conversation, input, tools...). A default-conversation response waits while
+        another is active (sent after its ``response.done``); an out-of-band one
+        (``conversation="none"``) goes at once. Returns the client event id."""
+        event_id = self._ids()
+        frame = self._encode(
+            "response.create", event_id, {"response": response} if response else {}
+        )
+        if response.get("conversation") == "none":
+            self._oob_in_flight += 1
+            self._push_frame(frame, event_id, "response.create")
+        elif self.active_response is not None or self._create_in_flight:
+            self._waiting_creates.append(frame)
+            self._sent.remember(event_id, "response.create")
+        else:
+            self._create_in_flight += 1
+            self._push_frame(frame, event_id, "response.create")
+        return event_id
+
+    def cancel_response(self) -> str | None:
+        """``response.cancel`` of the active response (nothing when none is active)."""
+        if self.active_response is None:
+            if self._create_in_flight:
+                self._cancel_on_created = True
+            return None
+        response_id = self.active_response
+        self._cancelled.remember(response_id)
+        return self._send("response.cancel", response_id=response_id)
+
+    def interrupt(
+        self,
+        *,
+        played_ms: float | None = None,
+        played_samples: int | None = None,
+        server_cancels: bool | None = None,
+    ) -> Interruption:
+        """The user barged in: stop the response and tell the server what was heard.
+
+        `played_ms` / `played_samples` is how much of the playing item's audio the caller
+        actually played; it is clamped to the audio received. `server_cancels` overrides the
+        inference that server VAD (``interrupt_response``) already cancels the response
+        because it reported ``speech_started`` during it."""
+        rate = self._format.rate
+        playing = self._playing
+        response_id = self.active_response
+        cancelled = False
+        if response_id is not None:
+            if server_cancels is None:
+                server_cancels = (
+                    self._speech_during == response_id and vad_of(self.session).interrupt_response
+                )
+            if not server_cancels:
+                self._send("response.cancel", response_id=response_id)
+                cancelled = True
+            self._cancelled.remember(response_id)
+        elif self._create_in_flight:
+            self._cancel_on_created = True
+            cancelled = True
+        if playing is None:
+            return Interruption(item_id=None, cancelled=cancelled, response_id=response_id)
+        item_id, content_index, playing_response = playing
+        item = self.mirror.get(item_id)
+        received = item.audio_samples.get(content_index, 0) if item else 0
+        if played_samples is None:
+            played_samples = round((played_ms or 0.0) * rate / 1000.0)
+        heard = max(0, min(played_samples, received))
+        received_ms = received * 1000 // rate
+        heard_ms = heard * 1000 // rate
+        truncated = deleted = False
+        if heard == 0:
+            self._send("conversation.item.delete", item_id=item_id)
+            deleted = True
+        elif heard < received:
+            self._send(
+                "conversation.item.truncate",
+                item_id=item_id,
+                content_index=content_index,
+                audio_end_ms=heard_ms,
+            )
+            truncated = True
+        self._playing = None
+        return Interruption(
+            item_id=item_id,
+            content_index=content_index,
+            played_ms=heard_ms,
+            received_ms=received_ms,
+            cancelled=cancelled,
+            truncated=truncated,
+            deleted=deleted,
+            response_id=playing_response,
+        )
+
+    def submit_tool_output(self, call_id: str, output: str) -> str:
+        """Answer a function call (``function_call_output`` item). When every call of its
+        response is answered and that response is done, ONE ``response.create`` follows
+        (unless a server VAD response already took the outputs). Returns the item id."""
+        item_id = self.send_item(
+            {"type": "function_call_output", "call_id": call_id, "output": output}
+        )
+        for batch in self._batches.values():
+            if call_id in batch.calls:
+                batch.calls.discard(call_id)
+                batch.output_items.add(item_id)
+                break
+        self._maybe_followup()
+        return item_id
+
+    def delete_item(self, item_id: str) -> str:
+        return self._send("conversation.item.delete", item_id=item_id)
+
+    def retrieve_item(self, item_id: str) -> str:
+        return self._send("conversation.item.retrieve", item_id=item_id)
+
+    # ------------------------------------------------------------------ output
+
+    def data_to_send(self) -> list[bytes]:
+        """Frames to write now (nothing while disconnected: they wait, audio bounded)."""
+        if not self.connected:
+            return []
+        out = [frame for frame, _ in self._outbox]
+        self._outbox.clear()
+        self._buffered_audio_ms = 0.0
+        return out
+
+    def next_event(self) -> Any | NeedData:
+        return self._queue.pop()
+
+    def events(self) -> Iterator[Any]:
+        return self._queue.drain()
+
+    # ------------------------------------------------------------------ deadlines
+
+    def next_deadline(self) -> float | None:
+        if not self.connected or self.connected_at is None or self._rollover_pending:
+            return None
+        return self.connected_at + self.rollover_after_s
+
+    def handle_timeout(self, now: float) -> None:
+        """Past the rollover time: ask for a new socket at the next turn boundary."""
+        deadline = self.next_deadline()
+        if deadline is None or now < deadline:
+            return
+        self._rollover_pending = True
+        self._maybe_rollover()
+
+    def _maybe_rollover(self) -> None:
+        if (
+            self._rollover_pending
+            and self.connected
+            and self.active_response is None
+            and not self._create_in_flight
+            and not self._waiting_creates
+            and not any(b.calls for b in self._batches.values())
+        ):
+            self._queue.push(RolloverNeeded())
+
+    # ------------------------------------------------------------------ input
+
+    def receive_message(self, text: str | bytes) -> None:
+        """Feed one server message. Raises `RemoteProtocolError` for one that is not JSON."""
+        event = _decode(text)
+        kind = event.type
+        handler = _HANDLERS.get(kind)
+        if kind in _AUDIO_DELTAS:
+            if event.response_id in self._cancelled:
+                self.stale_dropped += 1
+                return
+        elif kind in _DONES:
+            key = _done_key(kind, event)
+            if key in self._finalised:
+                return  # a duplicated done: finalised once
+            self._finalised.remember(key)
+        self._queue.push(event)  # the wire event first, then what the machine concluded
+        if handler is not None:
+            handler(self, event)
+
+    # ------------------------------------------------------------------ handlers
+
+    def _on_session(self, event: Any) -> None:
+        self.session = _plain(event.session)
+        self._format = output_format_of(self.session)
+
+    def _on_item(self, event: Any) -> None:
+        item = _plain(event.item)
+        self.mirror.upsert(item, getattr(event, "previous_item_id", None))
+        item_id = item.get("id")
+        for batch in self._batches.values():
+            batch.output_items.discard(item_id)  # the server holds that output now
+
+    def _on_truncated(self, event: Any) -> None:
+        self.mirror.truncated(event.item_id, event.audio_end_ms)
+
+    def _on_deleted(self, event: Any) -> None:
+        self.mirror.delete(event.item_id)
+
+    def _on_transcription(self, event: Any) -> None:
+        self.mirror.set_transcript(event.item_id, event.transcript or "")
+
+    def _on_speech_started(self, event: Any) -> None:
+        self._speech_during = self.active_response
+
+    def _on_response_created(self, event: Any) -> None:
+        response = event.response
+        response_id = response.id
+        if response.conversation_id is None and self._oob_in_flight:
+            self._oob_in_flight -= 1  # ours: only the client starts out-of-band responses
+            self._oob.remember(response_id)
+            return
+        if self._create_in_flight:
+            self._create_in_flight -= 1
+        self.active_response = response_id
+        self._speech_during = None
+        for batch in list(self._batches.values()):
+            if batch.done and not batch.calls and not batch.output_items:
+                del self._batches[batch.response_id]  # this response has the outputs
+                self._followup_event = None
+        if self._cancel_on_created:
+            self._cancel_on_created = False
+            self._cancelled.remember(response_id)
+            self._send("response.cancel", response_id=response_id)
+
+    def _on_audio_delta(self, event: Any) -> None:
+        samples = len(event.delta) // self._format.bytes_per_sample
+        self.mirror.add_audio(event.item_id, event.content_index, samples)
+        self._playing = (event.item_id, event.content_index, event.response_id)
+
+    def _on_transcript_delta(self, event: Any) -> None:
+        self.mirror.add_transcript(event.item_id, event.delta)
+        self._transcript.setdefault(event.response_id, []).append(event.delta)
+
+    def _on_text_delta(self, event: Any) -> None:
+        self.mirror.add_text(event.item_id, event.delta)
+        self._text.setdefault(event.response_id, []).append(event.delta)
+
+    def _on_arguments_done(self, event: Any) -> None:
+        self._surface(
+            event.call_id,
+            event.name,
+            event.arguments,
+            event.item_id,
+            event.response_id,
+            event.output_index,
+        )
+
+    def _on_output_item_done(self, event: Any) -> None:
+        item = _plain(event.item)
+        self.mirror.upsert(item, None)
+        if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
+            self._surface(
+                item.get("call_id"),
+                item.get("name"),
+                item.get("arguments"),
+                item.get("id"),
+                event.response_id,
+                event.output_index,
+            )
+
+    def _surface(
+        self, call_id: Any, name: Any, arguments: Any, item_id: Any, response_id: Any, index: Any
+    ) -> None:
+        if (
+            not isinstance(call_id, str)
+            or call_id in self._surfaced
+            or response_id in self._cancelled
+        ):
+            return
+        self._surfaced.remember(call_id)
+        call = ToolCall.assemble(
+            call_id=call_id,
+            name=name if isinstance(name, str) else "",
+            arguments=arguments if isinstance(arguments, str) else "",
+            item_id=item_id if isinstance(item_id, str) else None,
+            index=index if isinstance(index, int) else 0,
+        )
+        if isinstance(response_id, str):
+            self._batches.setdefault(response_id, _Batch(response_id)).calls.add(call_id)
+        self._queue.push(call)
+
+    def _on_response_done(self, event: Any) -> None:
+        response = event.response
+        details = _plain(response.status_details) if response.status_details else {}
+        error = None
+        if isinstance(details, dict) and isinstance(details.get("error"), dict):
+            e = details["error"]
+            error = APIError.build(
+                str(e.get("message") or "the response failed"),
+                code=e.get("code"),
+                type=e.get("type"),
+                source="response",
+            )
+        usage = flatten_usage(_plain(response.usage) if response.usage is not None else None)
+        self.usage = self.usage + usage
+        reason = details.get("reason") if isinstance(details, dict) else None
+        self._finish(
+            response.id,
+            response.status or "completed",
+            reason,
+            error,
+            usage,
+            _plain(response.metadata) if response.metadata else None,
+            out_of_band=response.id in self._oob,
+        )
+
+    def _finish(
+        self,
+        response_id: str,
+        status: str,
+        reason: str | None,
+        error: APIError | None,
+        usage: RealtimeUsage | None,
+        metadata: dict[str, str] | None,
+        *,
+        out_of_band: bool = False,
+    ) -> None:
+        self._queue.push(
+            ResponseFinished(
+                response_id=response_id,
+                status=status,
+                reason=reason,
+                error=error,
+                usage=usage or RealtimeUsage(),
+                out_of_band=out_of_band,
+                transcript="".join(self._transcript.pop(response_id, ())),
+                text="".join(self._text.pop(response_id, ())),
+                metadata=metadata,
+            )
+        )
+        if out_of_band:
+            return
+        if self.active_response == response_id or self.active_response is None:
+            if self.active_response is None and self._create_in_flight:
+                self._create_in_flight -= 1  # a done without its created
+            self.active_response = None
+        batch = self._batches.get(response_id)
+        if batch is not None:
+            batch.done = True
+        if self.connected:
+            if self._waiting_creates and self.active_response is None:
+                self._create_in_flight += 1
+                self._outbox.append((self._waiting_creates.popleft(), 0))
+            self._maybe_followup()
+            self._maybe_rollover()
+
+    def _maybe_followup(self) -> None:
+        """ONE response.create for a finished batch, when nothing is active."""
+        if self.active_response is not None or self._create_in_flight or self._waiting_creates:
+            return
+        for batch in self._batches.values():
+            if batch.done and not batch.calls and self._followup_event is None:
+                event_id = self._ids()
+                self._followup_event = event_id
+                self._followups.remember(event_id)
+                self._create_in_flight += 1
+                body = {"response": dict(self.followup)} if self.followup else {}
+                self._push_frame(
+                    self._encode("response.create", event_id, body), event_id, "response.create"
+                )
+                return
+
+    def _on_error(self, event: Any) -> None:
+        detail = _plain(event.error) if event.error is not None else {}
+        client_event = detail.get("event_id") if isinstance(detail, dict) else None
+        code = detail.get("code")
+        error = classify_realtime_error(
+            APIError.build(
+                str(detail.get("message") or "the server reported an error"),
+                code=code,
+                type=detail.get("type"),
+                param=detail.get("param"),
+                event_id=client_event if isinstance(client_event, str) else None,
+                source="stream",
+            ),
+            vad=vad_of(self.session).enabled,
+        )
+        client_type = self._sent.get(client_event) if isinstance(client_event, str) else None
+        handled = False
+        if code == "conversation_already_has_active_response" and client_type == "response.create":
+            if self._create_in_flight:
+                self._create_in_flight -= 1
+            if client_event in self._followups:
+                if client_event == self._followup_event:
+                    self._followup_event = None  # still owed: sent after the active response
+            else:
+                assert isinstance(client_event, str)
+                self._waiting_creates.appendleft(self._resend_of(client_event))
+            handled = True
+        elif code == "session_expired":
+            handled = True
+            self._queue.push(RealtimeError(error=error, handled=True))
+            self._queue.push(ReconnectNeeded("session_expired", error))
+            self._rollover_pending = True  # the close that follows is expected
+            return
+        self._queue.push(
+            RealtimeError(
+                error=error,
+                client_event_id=client_event if isinstance(client_event, str) else None,
+                client_event_type=client_type,
+                handled=handled,
+            )
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _item_id(self) -> str:
+        return "item_" + self._ids().replace("evt_", "")
+
+    def _event(self, kind: str, **fields: Any) -> bytes:
+        event_id = self._ids()
+        self._sent.remember(event_id, kind)
+        return self._encode(kind, event_id, fields)
+
+    def _encode(self, kind: str, event_id: str, fields: Mapping[str, Any]) -> bytes:
+        frame = {"type": kind, "event_id": event_id, **fields}
+        self._sent.remember(event_id, kind)
+        self._frames.remember(event_id, frame)
+        return _json.encode(frame)
+
+    def _resend_of(self, event_id: str) -> bytes:
+        frame = dict(self._frames.get(event_id) or {"type": "response.create"})
+        frame["event_id"] = new = self._ids()
+        self._sent.remember(new, "response.create")
+        return _json.encode(frame)
+
+    def _send(self, kind: str, **fields: Any) -> str:
+        event_id = self._ids()
+        self._push_frame(self._encode(kind, event_id, fields), event_id, kind)
+        return event_id
+
+    def _push_frame(self, frame: bytes, event_id: str, kind: str) -> None:
+        self._sent.remember(event_id, kind)
+        self._outbox.append((frame, 0))
+
+    def _drop_oldest_audio(self) -> None:
+        dropped = 0.0
+        kept: deque[tuple[bytes, float]] = deque()
+        for frame, ms in self._outbox:
+            if ms and self._buffered_audio_ms - dropped > self.max_buffered_audio_ms:
+                dropped += ms
+                continue
+            kept.append((frame, ms))
+        self._outbox = kept
+        self._buffered_audio_ms -= dropped
+        self.dropped_audio_ms += dropped
+        self._queue.push(AudioDropped(dropped_ms=dropped, total_dropped_ms=self.dropped_audio_ms))
+
+
+def _plain(value: Any) -> Any:
+    return (
+        value
+        if isinstance(value, dict | list | str | int | float | bool) or value is None
+        else msgspec.to_builtins(value)
+    )
+
+
+def _done_key(kind: str, event: Any) -> str:
+    """Identity of a ``*.done``: (type, response, item, content index)."""
+    response_id = getattr(event, "response_id", "")
+    content_index = getattr(event, "content_index", "")
+    return f"{kind}|{response_id}|{_item_id(event)}|{content_index}"
+
+
+def _item_id(event: Any) -> str:
+    item_id = getattr(event, "item_id", None)
+    if item_id is None:
+        item = getattr(event, "item", None)
+        item_id = getattr(item, "id", None) if item is not None else None
+    return item_id or ""
+
+
+_HANDLERS: Final[dict[str, Callable[[RealtimeSession, Any], None]]] = {
+    "session.created": RealtimeSession._on_session,
+    "session.updated": RealtimeSession._on_session,
+    "conversation.item.added": RealtimeSession._on_item,
+    "conversation.item.created": RealtimeSession._on_item,
+    "conversation.item.done": RealtimeSession._on_item,
+    "conversation.item.retrieved": RealtimeSession._on_item,
+    "conversation.item.truncated": RealtimeSession._on_truncated,
+    "conversation.item.deleted": RealtimeSession._on_deleted,
+    "conversation.item.input_audio_transcription.completed": RealtimeSession._on_transcription,
+    "input_audio_buffer.speech_started": RealtimeSession._on_speech_started,
+    "response.created": RealtimeSession._on_response_created,
+    "response.output_audio.delta": RealtimeSession._on_audio_delta,
+    "response.output_audio_transcript.delta": RealtimeSession._on_transcript_delta,
+    "response.output_text.delta": RealtimeSession._on_text_delta,
+    "response.function_call_arguments.done": RealtimeSession._on_arguments_done,
+    "response.output_item.done": RealtimeSession._on_output_item_done,
+    "response.done": RealtimeSession._on_response_done,
+    "error": RealtimeSession._on_error,
+}
+"""Which handler updates the machine for each server event type (the rest pass through)."""

@@ -1,0 +1,120 @@
+"""Small readings of Realtime wire objects the session machine decides on. Pure.
+
+- `output_format_of(session)`: the output audio rate and sample width (``audio/pcm`` is 24 kHz
+  16-bit; ``audio/pcmu`` / ``audio/pcma`` 8 kHz, one byte per sample) and the input's bytes
+  per second, from the effective session the server reported.
+- `vad_of(session)`: whether server / semantic VAD is on and cancels a response by itself
+  when the user starts speaking (``interrupt_response``, on unless set false).
+- `flatten_usage(usage)`: a ``response.done`` usage as a flat `RealtimeUsage`.
+- `classify_realtime_error(error)`: Realtime's own reading of error codes: most errors leave
+  the session usable, so only auth, quota, billing and the retired beta shape are fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
+
+import msgspec
+
+from ._realtime_items import RealtimeUsage
+from .events.common import APIError
+
+__all__ = [
+    "SessionFormat",
+    "Vad",
+    "classify_realtime_error",
+    "flatten_usage",
+    "output_format_of",
+    "vad_of",
+]
+
+_RATES: Final = {"audio/pcm": 24000, "audio/pcmu": 8000, "audio/pcma": 8000}
+_WIDTHS: Final = {"audio/pcm": 2, "audio/pcmu": 1, "audio/pcma": 1}
+_FATAL: Final = frozenset(
+    {
+        "invalid_api_key",
+        "insufficient_quota",
+        "billing_hard_limit_reached",
+        "billing_not_active",
+        "account_deactivated",
+        "invalid_organization",
+        "invalid_project",
+        "beta_api_shape_disabled",
+        "unsupported_country_region_territory",
+    }
+)
+_FATAL_TYPES: Final = frozenset({"authentication_error", "permission_error"})
+_BENIGN: Final = frozenset({"response_cancel_not_active"})
+
+
+class SessionFormat(NamedTuple):
+    """Output rate and sample width, and the input's bytes per second."""
+
+    rate: int = 24000
+    bytes_per_sample: int = 2
+    input_bytes_per_second: int = 48000
+
+
+class Vad(NamedTuple):
+    enabled: bool = True
+    interrupt_response: bool = True
+    create_response: bool = True
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _format(value: Any) -> tuple[int, int]:
+    kind = value.get("type") if isinstance(value, Mapping) else None
+    if not isinstance(kind, str) or kind not in _RATES:
+        return 24000, 2
+    rate = value.get("rate") if kind == "audio/pcm" else None
+    return (rate if isinstance(rate, int) and rate > 0 else _RATES[kind]), _WIDTHS[kind]
+
+
+def output_format_of(session: Mapping[str, Any]) -> SessionFormat:
+    """The audio formats of an effective session (defaults: pcm 24 kHz both ways)."""
+    out_rate, out_width = _format(_dig(session, "audio", "output", "format"))
+    in_rate, in_width = _format(_dig(session, "audio", "input", "format"))
+    return SessionFormat(out_rate, out_width, in_rate * in_width)
+
+
+def vad_of(session: Mapping[str, Any]) -> Vad:
+    """Turn detection as the server runs it. An unknown session (before ``session.created``)
+    is taken as the server default: server VAD on, responses created and interrupted."""
+    audio_input = _dig(session, "audio", "input")
+    if not isinstance(audio_input, Mapping) or "turn_detection" not in audio_input:
+        return Vad()
+    detection = audio_input.get("turn_detection")
+    if not isinstance(detection, Mapping):
+        return Vad(False, False, False)
+    return Vad(
+        True,
+        detection.get("interrupt_response") is not False,
+        detection.get("create_response") is not False,
+    )
+
+
+def flatten_usage(usage: Mapping[str, Any] | None) -> RealtimeUsage:
+    """A ``response.done`` ``usage`` object, flattened (absent fields count 0)."""
+    return RealtimeUsage.from_usage(usage)
+
+
+def classify_realtime_error(error: APIError, *, vad: bool) -> APIError:
+    """`error` with the Realtime classification: benign (a cancel that raced the end of a
+    response; an empty commit while server VAD commits by itself), fatal (auth, quota,
+    billing, beta shape), else ``retryable`` (the session stays usable)."""
+    code = error.code
+    if code in _BENIGN or (code == "input_audio_buffer_commit_empty" and vad):
+        kind = "benign"
+    elif code in _FATAL or error.type in _FATAL_TYPES:
+        kind = "fatal"
+    else:
+        kind = "retryable"
+    return msgspec.structs.replace(error, classification=kind)

@@ -1,0 +1,406 @@
+"""A Realtime (GA) voice session: ``client.realtime.connect(...)``.
+
+    async with client.realtime.connect(model="gpt-realtime", config=config, tools=[weather],
+                                       input_rate=48000, output_rate=48000) as session:
+        session.send_audio(pcm_chunk)                 # any rate/channels -> session format
+        async for event in session:                   # typed events
+            if isinstance(event, AudioFrame): play(event.pcm)   # exact frames, caller's rate
+            ...
+        session.interrupt(played_ms=...)              # barge-in: cancel + truncate/delete
+
+What the session does is `RealtimeSession`'s decision (pure); this module opens the socket
+(`WebSocketTransport`, GA: never an ``OpenAI-Beta`` header), moves frames, converts audio on
+the way in and out (`audio.realtime_path`), arms the rollover deadline with the anyio clock,
+replaces the socket on `RolloverNeeded` / `ReconnectNeeded` (the machine restores the
+conversation), and runs tools in the session's task group (`ToolRunner`): a tool never
+blocks the receive path, so audio and barge-in keep flowing while it runs.
+
+The event stream to the caller is bounded (`max_events`): a caller that stops reading stops
+the reader, and the socket pushes back; audio frames are the bulk of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+import anyio.abc
+import msgspec
+
+from .audio.realtime_path import InputPath, OutputPath
+from .errors import APIConnectionError, WebSocketHandshakeError
+from .protocol._errors import RemoteProtocolError
+from .protocol.events.common import APIError, ToolCall
+from .protocol.realtime import RealtimeSession
+from .protocol.realtime_config import (
+    RealtimeConfig,
+    realtime_headers,
+    realtime_url,
+    session_update,
+)
+from .protocol.realtime_session_events import (
+    Interruption,
+    ReconnectNeeded,
+    ResponseFinished,
+    RolloverNeeded,
+)
+from .protocol.trace import TraceRecorder
+from .transports._ws_events import Closed, TextMessage, backoff_delays
+from .transports.ws import WebSocketTransport, trace_to_recorder
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["AudioFrame", "RealtimeConnection"]
+
+_RETRYABLE_STATUS: Final = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class AudioFrame(msgspec.Struct, frozen=True, gc=False):
+    """One frame of the agent's audio at the caller's rate (`frame_ms` long, PCM16 LE).
+    `last` marks the zero-padded final frame of a response."""
+
+    pcm: bytes
+    response_id: str | None
+    item_id: str | None
+    last: bool = False
+
+
+class RealtimeConnection:
+    """See the module docstring. Entering opens the socket and raises its errors typed."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        model: str,
+        config: RealtimeConfig | None = None,
+        tools: Sequence[Any] = (),
+        tool_timeout: float = 30.0,
+        input_rate: int = 24000,
+        input_channels: int = 1,
+        output_rate: int = 24000,
+        output_channels: int = 1,
+        frame_ms: float = 20.0,
+        url: str | None = None,
+        trace: TraceRecorder | None = None,
+        reconnect_attempts: int = 5,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        jitter: Callable[[], float] = random.random,
+        max_events: int = 4096,
+        ids: Callable[[], str] | None = None,
+        rollover_after_s: float | None = None,
+        **transport_options: Any,
+    ) -> None:
+        from .tools_runner import ToolRunner
+
+        self._client = client
+        self.model = model
+        self.config = config or RealtimeConfig()
+        self._runner = ToolRunner(tools, timeout=tool_timeout) if tools else None
+        if self._runner is not None and not self.config.tools:
+            self.config = dataclasses.replace(self.config, tools=self._runner.specs)
+        body = session_update(self.config).body["session"]
+        options: dict[str, Any] = {}
+        if rollover_after_s is not None:
+            options["rollover_after_s"] = rollover_after_s
+        self.machine = RealtimeSession(body, ids=ids, **options)
+        in_fmt = _format_type(body, "input")
+        out_fmt = _format_type(body, "output")
+        self.input = InputPath(input_rate, channels=input_channels, fmt=in_fmt)
+        self.output = OutputPath(
+            output_rate, channels=output_channels, frame_ms=frame_ms, fmt=out_fmt
+        )
+        self._url = url or realtime_url(client.config, model=model)
+        self._headers = realtime_headers(client.config)
+        self._recorder = trace
+        self._reconnect_attempts = reconnect_attempts
+        self._backoff = (backoff_base, backoff_cap)
+        self._jitter = jitter
+        self._transport_options = transport_options
+        self._tx, self._rx = anyio.create_memory_object_stream[Any](max_events)
+        self._wake = anyio.Event()
+        self._group: anyio.abc.TaskGroup | None = None
+        self._ws: WebSocketTransport | None = None
+        self._closing = False
+        self._reconnect = anyio.Event()
+        self._opened = anyio.Event()
+        self._open_error: BaseException | None = None
+        self._t0 = 0.0
+        self._playing: tuple[str | None, str | None] = (None, None)
+
+    # ------------------------------------------------------------------ commands
+
+    def send_audio(self, pcm: bytes) -> None:
+        """Caller PCM16 at `input_rate` / `input_channels`; converted and queued (bounded)."""
+        converted = self.input.push(pcm)
+        if converted:
+            self.machine.append_audio(converted)
+            self._wake.set()
+
+    def send_text(self, text: str, *, respond: bool = True, **response: Any) -> str:
+        item = self.machine.send_text(text, respond=respond, **response)
+        self._wake.set()
+        return item
+
+    def send_image(
+        self,
+        image: bytes,
+        *,
+        mime: str = "image/jpeg",
+        text: str | None = None,
+        respond: bool = False,
+    ) -> str:
+        """A user message with an ``input_image`` (data URL of `image`) and optional text."""
+        from .protocol.realtime_config import image_input_item
+
+        item = self.machine.send_item(image_input_item(image, mime=mime, text=text))
+        if respond:
+            self.machine.create_response()
+        self._wake.set()
+        return item
+
+    def create_response(self, **response: Any) -> str:
+        event_id = self.machine.create_response(**response)
+        self._wake.set()
+        return event_id
+
+    def interrupt(self, *, played_ms: float | None = None) -> Interruption:
+        """Barge-in. `played_ms`: how much of the current response the caller played (default:
+        everything delivered as frames). Buffered output is dropped."""
+        if played_ms is None:
+            played_ms = 1000.0 * self.output.delivered_samples / self.output.rate
+        result = self.machine.interrupt(played_ms=played_ms)
+        self.output.reset()
+        self._wake.set()
+        return result
+
+    def update_session(self, **changes: Any) -> str:
+        event_id = self.machine.update_session(**changes)
+        self._wake.set()
+        return event_id
+
+    # ------------------------------------------------------------------ events
+
+    def __aiter__(self) -> RealtimeConnection:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self._rx.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def _deliver(self) -> None:
+        """Hand the machine's events to the caller; audio becomes frames; tools run."""
+        for event in self.machine.events():
+            kind = getattr(event, "type", None)
+            if kind == "response.output_audio.delta":
+                if self._playing[0] != event.response_id:
+                    self.output.reset()
+                self._playing = (event.response_id, event.item_id)
+                for frame in self.output.push(event.delta):
+                    await self._tx.send(AudioFrame(frame, event.response_id, event.item_id))
+                continue
+            if kind == "response.output_audio.done":
+                frames = self.output.flush()
+                for n, frame in enumerate(frames, 1):
+                    last = n == len(frames)
+                    await self._tx.send(AudioFrame(frame, event.response_id, event.item_id, last))
+            elif isinstance(event, ToolCall) and self._runner is not None:
+                self._runner.submit(event)
+            elif isinstance(event, RolloverNeeded | ReconnectNeeded):
+                self._reconnect.set()
+            await self._tx.send(event)
+
+    async def _tool_results(self) -> None:
+        assert self._runner is not None
+        async for result in self._runner.results():
+            self.machine.submit_tool_output(result.call_id, result.output)
+            await self._tx.send(result)
+            self._wake.set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> RealtimeConnection:
+        self._t0 = anyio.current_time()
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        if self._runner is not None:
+            self._runner.start(group)
+            group.start_soon(self._tool_results)
+        group.start_soon(self._supervise)
+        await self._opened.wait()
+        if self._open_error is not None:
+            group.cancel_scope.cancel()
+            await group.__aexit__(None, None, None)
+            self._group = None
+            raise self._open_error
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the socket (1000), stop the tools and the tasks. Idempotent."""
+        if self._group is None:
+            return
+        self._closing = True
+        group, self._group = self._group, None
+        ws = self._ws
+        if ws is not None:
+            with anyio.CancelScope(shield=True):
+                await ws.aclose(1000)
+        if self._runner is not None:
+            await self._runner.aclose()
+        group.cancel_scope.cancel()
+        await group.__aexit__(None, None, None)
+        self._tx.close()
+
+    async def _supervise(self) -> None:
+        first = True
+        short_lived = 0  # consecutive sockets that died within a second: back off, then stop
+        while not self._closing:
+            if short_lived > self._reconnect_attempts:
+                await self._tx.send(
+                    APIError.build(
+                        "the server keeps closing the session right after it opens",
+                        code="connection_failed",
+                        source="transport",
+                    )
+                )
+                break
+            if short_lived:
+                base, cap = self._backoff
+                await anyio.sleep(
+                    min(cap, base * 2 ** (short_lived - 1)) * (0.5 + 0.5 * self._jitter())
+                )
+            try:
+                connector = await self._open()
+            except Exception as exc:
+                if first:
+                    self._open_error = exc
+                    self._opened.set()
+                    return
+                error = getattr(exc, "error", None)
+                if not isinstance(error, APIError):
+                    error = APIError.build(str(exc), code="connection_failed", source="transport")
+                await self._tx.send(error)
+                self._opened.set()
+                return  # the session is over: the caller sees the error, then the end
+            first = False
+            self._reconnect = anyio.Event()
+            opened_at = anyio.current_time()
+            async with connector as ws:
+                self._opened.set()
+                await self._serve(ws)
+            short_lived = short_lived + 1 if anyio.current_time() - opened_at < 1.0 else 0
+            if not self._closing:
+                self.machine.connection_lost()
+                await self._deliver()
+        self._tx.close()
+
+    async def _open(self) -> Any:
+        base, cap = self._backoff
+        delays = [0.0, *backoff_delays(base, cap, self._reconnect_attempts, self._jitter)]
+        last: BaseException | None = None
+        for delay in delays:
+            await anyio.sleep(delay)
+            options = dict(self._transport_options)
+            if self._recorder is not None:
+                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)
+            connector = WebSocketTransport.connect(self._url, headers=self._headers, **options)
+            try:
+                ws = await connector.__aenter__()
+            except WebSocketHandshakeError as exc:
+                if exc.status not in _RETRYABLE_STATUS:
+                    raise
+                last = exc
+            except (APIConnectionError, RemoteProtocolError) as exc:
+                last = exc
+            else:
+                return _Entered(connector, ws)
+        assert last is not None
+        raise last
+
+    async def _serve(self, ws: WebSocketTransport) -> None:
+        self._ws = ws
+        self.machine.connection_made(anyio.current_time())
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._writer, ws)
+                self._wake.set()
+                await self._reader(ws)
+                group.cancel_scope.cancel()
+        finally:
+            self._ws = None
+
+    async def _reader(self, ws: WebSocketTransport) -> None:
+        machine = self.machine
+        while not self._closing and not self._reconnect.is_set():
+            deadline = machine.next_deadline()
+            with anyio.move_on_after(
+                max(0.0, deadline - anyio.current_time()) if deadline is not None else None
+            ) as scope:
+                event = await ws.receive()
+            if scope.cancelled_caught:
+                machine.handle_timeout(anyio.current_time())
+                await self._deliver()
+                continue
+            if isinstance(event, TextMessage):
+                try:
+                    machine.receive_message(event.data)
+                except RemoteProtocolError as exc:
+                    await self._tx.send(
+                        APIError.build(str(exc), code="bad_frame", source="transport")
+                    )
+                    return
+                await self._deliver()
+                self._wake.set()
+            elif isinstance(event, Closed):
+                await self._tx.send(event)
+                return
+
+    async def _writer(self, ws: WebSocketTransport) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            for frame in self.machine.data_to_send():
+                try:
+                    await ws.send_text(frame)
+                except APIConnectionError:
+                    return
+
+
+class _Entered:
+    def __init__(self, connector: Any, ws: WebSocketTransport) -> None:
+        self._connector = connector
+        self._ws = ws
+
+    async def __aenter__(self) -> WebSocketTransport:
+        return self._ws
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._connector.__aexit__(*exc)
+
+
+def _format_type(session: Any, side: str) -> str:
+    fmt = (
+        session.get("audio", {}).get(side, {}).get("format") if isinstance(session, dict) else None
+    )
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    return kind if isinstance(kind, str) else "audio/pcm"
+
+
+_ = ResponseFinished  # re-exported for callers matching on it
