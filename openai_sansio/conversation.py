@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 import anyio.abc
 
-from .errors import APIConnectionError, APITimeoutError, WebSocketHandshakeError
+from .errors import APIConnectionError, APITimeoutError
 from .protocol._errors import RemoteProtocolError
 from .protocol.events.common import APIError
 from .protocol.requests import GenerationParams
@@ -48,7 +48,8 @@ from .protocol.responses_ws_events import (
 )
 from .protocol.trace import TraceRecorder
 from .protocol.trace_ws import params_record
-from .transports._ws_events import Closed, TextMessage, backoff_delays
+from .transports._ws_events import Closed, TextMessage
+from .transports.reconnect import Opened, open_with_backoff
 from .transports.ws import WebSocketTransport, trace_to_recorder
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ __all__ = ["ResponsesConnection", "Turn"]
 
 _ENDED_KEPT: Final = 64
 """Ended turns remembered for late ``response.steer.*`` events."""
-_RETRYABLE_STATUS: Final = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class Turn:
@@ -368,34 +368,19 @@ class ResponsesConnection:
                 self._opened.set()
                 await self._serve(ws)
 
-    async def _open(self) -> Any:
-        """Connect (the handshake included), retrying with backoff (at least the server's
-        ``retry-after`` after a 429/503); returns the entered connector's transport context.
-        Raises the last error when every attempt failed."""
-        base, cap = self._backoff
-        delays = [0.0, *backoff_delays(base, cap, self._reconnect_attempts, self._jitter)]
-        last: BaseException | None = None
-        for delay in delays:
-            asked = last.error.retry_after if isinstance(last, WebSocketHandshakeError) else None
-            await anyio.sleep(max(delay, min(asked or 0.0, cap)))
+    async def _open(self) -> Opened:
+        """Connect (the handshake included), retrying with backoff; see `open_with_backoff`."""
+
+        def connect() -> Any:
             options = dict(self._transport_options)
             if self._recorder is not None:
                 options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)
-            connector = WebSocketTransport.connect_config(
-                self._client.config, url=self._url, **options
-            )
-            try:
-                ws = await connector.__aenter__()
-            except WebSocketHandshakeError as exc:
-                if exc.status not in _RETRYABLE_STATUS:
-                    raise
-                last = exc
-            except (APIConnectionError, RemoteProtocolError) as exc:  # timeouts included
-                last = exc
-            else:
-                return _Entered(connector, ws)
-        assert last is not None
-        raise last
+            return WebSocketTransport.connect_config(self._client.config, url=self._url, **options)
+
+        base, cap = self._backoff
+        return await open_with_backoff(
+            connect, attempts=self._reconnect_attempts, base=base, cap=cap, jitter=self._jitter
+        )
 
     async def _serve(self, ws: WebSocketTransport) -> None:
         """One socket's life: the machine is told it opened, a writer sends what it queues,
@@ -460,20 +445,6 @@ class ResponsesConnection:
                     await ws.send_text(frame)
                 except (APIConnectionError, APITimeoutError):
                     return  # the reader sees the close and the machine is told
-
-
-class _Entered:
-    """An entered connector: ``async with`` yields its transport and exits the connector."""
-
-    def __init__(self, connector: Any, ws: WebSocketTransport) -> None:
-        self._connector = connector
-        self._ws = ws
-
-    async def __aenter__(self) -> WebSocketTransport:
-        return self._ws
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._connector.__aexit__(*exc)
 
 
 def _error_of(exc: BaseException) -> APIError:

@@ -25,14 +25,14 @@ import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
 import msgspec
 
 from .audio.realtime_path import InputPath, OutputPath
-from .errors import APIConnectionError, WebSocketHandshakeError
+from .errors import APIConnectionError
 from .protocol._errors import RemoteProtocolError
 from .protocol.events.common import APIError, ToolCall
 from .protocol.realtime import RealtimeSession
@@ -49,15 +49,14 @@ from .protocol.realtime_session_events import (
     RolloverNeeded,
 )
 from .protocol.trace import TraceRecorder
-from .transports._ws_events import Closed, TextMessage, backoff_delays
+from .transports._ws_events import Closed, TextMessage
+from .transports.reconnect import Opened, open_with_backoff
 from .transports.ws import WebSocketTransport, trace_to_recorder
 
 if TYPE_CHECKING:
     from .client import Client
 
 __all__ = ["AudioFrame", "RealtimeConnection"]
-
-_RETRYABLE_STATUS: Final = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class AudioFrame(msgspec.Struct, frozen=True, gc=False):
@@ -311,28 +310,17 @@ class RealtimeConnection:
                 await self._deliver()
         self._tx.close()
 
-    async def _open(self) -> Any:
-        base, cap = self._backoff
-        delays = [0.0, *backoff_delays(base, cap, self._reconnect_attempts, self._jitter)]
-        last: BaseException | None = None
-        for delay in delays:
-            await anyio.sleep(delay)
+    async def _open(self) -> Opened:
+        def connect() -> Any:
             options = dict(self._transport_options)
             if self._recorder is not None:
                 options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)
-            connector = WebSocketTransport.connect(self._url, headers=self._headers, **options)
-            try:
-                ws = await connector.__aenter__()
-            except WebSocketHandshakeError as exc:
-                if exc.status not in _RETRYABLE_STATUS:
-                    raise
-                last = exc
-            except (APIConnectionError, RemoteProtocolError) as exc:
-                last = exc
-            else:
-                return _Entered(connector, ws)
-        assert last is not None
-        raise last
+            return WebSocketTransport.connect(self._url, headers=self._headers, **options)
+
+        base, cap = self._backoff
+        return await open_with_backoff(
+            connect, attempts=self._reconnect_attempts, base=base, cap=cap, jitter=self._jitter
+        )
 
     async def _serve(self, ws: WebSocketTransport) -> None:
         self._ws = ws
@@ -381,18 +369,6 @@ class RealtimeConnection:
                     await ws.send_text(frame)
                 except APIConnectionError:
                     return
-
-
-class _Entered:
-    def __init__(self, connector: Any, ws: WebSocketTransport) -> None:
-        self._connector = connector
-        self._ws = ws
-
-    async def __aenter__(self) -> WebSocketTransport:
-        return self._ws
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._connector.__aexit__(*exc)
 
 
 def _format_type(session: Any, side: str) -> str:
