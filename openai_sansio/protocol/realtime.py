@@ -45,6 +45,7 @@ from ._errors import LocalProtocolError
 from ._stream_common import EventQueue
 from .events.common import APIError, NeedData, ToolCall
 from .events.realtime import InputAudioBufferAppend
+from .realtime_followup import ToolFollowup
 from .realtime_mirror import ConversationMirror
 from .realtime_session_events import (
     AudioDropped,
@@ -108,18 +109,6 @@ class _Bounded(OrderedDict[str, Any]):
             self.popitem(last=False)
 
 
-class _Batch:
-    """Function calls of one response waiting for their outputs."""
-
-    __slots__ = ("calls", "done", "output_items", "response_id")
-
-    def __init__(self, response_id: str) -> None:
-        self.response_id = response_id
-        self.calls: set[str] = set()
-        self.output_items: set[str] = set()  # our function_call_output item ids, not acked
-        self.done = False  # the calls' response.done arrived
-
-
 class RealtimeSession:
     """The Realtime session machine. `session` is the caller's GA ``session`` object (from
     `realtime_config.session_update(...)`'s body, without the event wrapper) sent on every
@@ -164,9 +153,7 @@ class RealtimeSession:
         self._oob_in_flight = 0  # out-of-band response.create sent, not created
         self._oob: _Bounded = _Bounded()  # out-of-band response ids
         self._surfaced: _Bounded = _Bounded()  # call ids
-        self._batches: dict[str, _Batch] = {}  # response id -> its calls
-        self._followup_event: str | None = None  # the batch's follow-up, once sent
-        self._followups: _Bounded = _Bounded()  # event ids of every follow-up sent
+        self._tools = ToolFollowup()
         self._speech_during: str | None = None  # response active when speech_started arrived
         self._rollover_pending = False
         self._text: dict[str, list[str]] = {}  # response id -> text / transcript deltas
@@ -209,9 +196,7 @@ class RealtimeSession:
         self.session = {}
         if self.active_response is not None:
             self._finish(self.active_response, "interrupted", "connection_lost", None, None, None)
-        for batch in self._batches.values():
-            batch.done = True  # its response is over either way; outputs go to the new session
-            batch.output_items.clear()
+        self._tools.lost()
         if not self._rollover_pending:
             self._queue.push(ReconnectNeeded("connection_lost"))
         self._rollover_pending = False
@@ -225,7 +210,7 @@ class RealtimeSession:
             and self.active_response is None
             and not self._create_in_flight
             and not self._waiting_creates
-            and not self._batches
+            and not self._tools.outstanding
         )
 
     # ------------------------------------------------------------------ commands
@@ -374,11 +359,7 @@ class RealtimeSession:
         item_id = self.send_item(
             {"type": "function_call_output", "call_id": call_id, "output": output}
         )
-        for batch in self._batches.values():
-            if call_id in batch.calls:
-                batch.calls.discard(call_id)
-                batch.output_items.add(item_id)
-                break
+        self._tools.output(call_id, item_id)
         self._maybe_followup()
         return item_id
 
@@ -427,7 +408,7 @@ class RealtimeSession:
             and self.active_response is None
             and not self._create_in_flight
             and not self._waiting_creates
-            and not any(b.calls for b in self._batches.values())
+            and not self._tools.waiting_for_outputs
         ):
             self._queue.push(RolloverNeeded())
 
@@ -461,8 +442,8 @@ class RealtimeSession:
         item = _plain(event.item)
         self.mirror.upsert(item, getattr(event, "previous_item_id", None))
         item_id = item.get("id")
-        for batch in self._batches.values():
-            batch.output_items.discard(item_id)  # the server holds that output now
+        if isinstance(item_id, str):
+            self._tools.acked(item_id)  # the server holds that output now
 
     def _on_truncated(self, event: Any) -> None:
         self.mirror.truncated(event.item_id, event.audio_end_ms)
@@ -487,10 +468,7 @@ class RealtimeSession:
             self._create_in_flight -= 1
         self.active_response = response_id
         self._speech_during = None
-        for batch in list(self._batches.values()):
-            if batch.done and not batch.calls and not batch.output_items:
-                del self._batches[batch.response_id]  # this response has the outputs
-                self._followup_event = None
+        self._tools.response_created()
         if self._cancel_on_created:
             self._cancel_on_created = False
             self._cancelled.remember(response_id)
@@ -550,7 +528,7 @@ class RealtimeSession:
             index=index if isinstance(index, int) else 0,
         )
         if isinstance(response_id, str):
-            self._batches.setdefault(response_id, _Batch(response_id)).calls.add(call_id)
+            self._tools.call(response_id, call_id)
         self._queue.push(call)
 
     def _on_response_done(self, event: Any) -> None:
@@ -608,9 +586,7 @@ class RealtimeSession:
             if self.active_response is None and self._create_in_flight:
                 self._create_in_flight -= 1  # a done without its created
             self.active_response = None
-        batch = self._batches.get(response_id)
-        if batch is not None:
-            batch.done = True
+        self._tools.response_done(response_id)
         if self.connected:
             if self._waiting_creates and self.active_response is None:
                 self._create_in_flight += 1
@@ -622,17 +598,13 @@ class RealtimeSession:
         """ONE response.create for a finished batch, when nothing is active."""
         if self.active_response is not None or self._create_in_flight or self._waiting_creates:
             return
-        for batch in self._batches.values():
-            if batch.done and not batch.calls and self._followup_event is None:
-                event_id = self._ids()
-                self._followup_event = event_id
-                self._followups.remember(event_id)
-                self._create_in_flight += 1
-                body = {"response": dict(self.followup)} if self.followup else {}
-                self._push_frame(
-                    self._encode("response.create", event_id, body), event_id, "response.create"
-                )
-                return
+        if self._tools.due():
+            event_id = self._ids()
+            self._tools.sent(event_id)
+            self._create_in_flight += 1
+            body = {"response": dict(self.followup)} if self.followup else {}
+            frame = self._encode("response.create", event_id, body)
+            self._push_frame(frame, event_id, "response.create")
 
     def _on_error(self, event: Any) -> None:
         detail = _plain(event.error) if event.error is not None else {}
@@ -654,11 +626,8 @@ class RealtimeSession:
         if code == "conversation_already_has_active_response" and client_type == "response.create":
             if self._create_in_flight:
                 self._create_in_flight -= 1
-            if client_event in self._followups:
-                if client_event == self._followup_event:
-                    self._followup_event = None  # still owed: sent after the active response
-            else:
-                assert isinstance(client_event, str)
+            assert isinstance(client_event, str)
+            if not self._tools.refused(client_event):  # a follow-up is owed again if needed
                 self._waiting_creates.appendleft(self._resend_of(client_event))
             handled = True
         elif code == "session_expired":
