@@ -142,9 +142,15 @@ class RealtimeConnection:
             self.machine.append_audio(converted)
             self._wake.set()
 
+    def _app(self, call: str, args: dict[str, Any], result: Any) -> None:
+        """Record a command for replay (``app`` records; audio appends are in ``send``)."""
+        if self._recorder is not None:
+            self._recorder.app(anyio.current_time() - self._t0, call, args, result)
+        self._wake.set()
+
     def send_text(self, text: str, *, respond: bool = True, **response: Any) -> str:
         item = self.machine.send_text(text, respond=respond, **response)
-        self._wake.set()
+        self._app("send_text", {"text": text, "respond": respond, **response}, item)
         return item
 
     def send_image(
@@ -158,15 +164,16 @@ class RealtimeConnection:
         """A user message with an ``input_image`` (data URL of `image`) and optional text."""
         from .protocol.realtime_config import image_input_item
 
-        item = self.machine.send_item(image_input_item(image, mime=mime, text=text))
+        built = image_input_item(image, mime=mime, text=text)
+        item = self.machine.send_item(built)
+        self._app("send_item", {"item": built}, item)
         if respond:
-            self.machine.create_response()
-        self._wake.set()
+            self.create_response()
         return item
 
     def create_response(self, **response: Any) -> str:
         event_id = self.machine.create_response(**response)
-        self._wake.set()
+        self._app("create_response", dict(response), event_id)
         return event_id
 
     def interrupt(self, *, played_ms: float | None = None) -> Interruption:
@@ -176,12 +183,12 @@ class RealtimeConnection:
             played_ms = 1000.0 * self.output.delivered_samples / self.output.rate
         result = self.machine.interrupt(played_ms=played_ms)
         self.output.reset()
-        self._wake.set()
+        self._app("interrupt", {"played_ms": played_ms}, msgspec.to_builtins(result))
         return result
 
     def update_session(self, **changes: Any) -> str:
         event_id = self.machine.update_session(**changes)
-        self._wake.set()
+        self._app("update_session", dict(changes), event_id)
         return event_id
 
     # ------------------------------------------------------------------ events
@@ -220,9 +227,11 @@ class RealtimeConnection:
     async def _tool_results(self) -> None:
         assert self._runner is not None
         async for result in self._runner.results():
-            self.machine.submit_tool_output(result.call_id, result.output)
+            item = self.machine.submit_tool_output(result.call_id, result.output)
+            self._app(
+                "submit_tool_output", {"call_id": result.call_id, "output": result.output}, item
+            )
             await self._tx.send(result)
-            self._wake.set()
 
     # ------------------------------------------------------------------ lifecycle
 
