@@ -540,25 +540,24 @@ def test_events_are_frozen_and_typed() -> None:
     assert isinstance(msgspec.json.encode(rt.RealtimeContent(audio=b"\x00")), bytes)
 
 
-def test_error_event_classifies_and_names_the_client_event() -> None:
+def test_error_event_names_the_client_event() -> None:
     raw = (
         b'{"type":"error","event_id":"s1","error":{"type":"invalid_request_error",'
         b'"code":"input_audio_buffer_commit_empty","message":"buffer too small",'
         b'"param":null,"event_id":"c9"}}'
     )
     event = decode_server_event(raw, api="realtime")
-    assert isinstance(event, rt.RealtimeErrorEvent)
-    error = event.api_error()
-    assert error.classification == "benign"
-    assert error.event_id == "c9"
-    assert error.message == "buffer too small"
-    assert rt.RealtimeErrorEvent().api_error().classification == "retryable"
-    fatal = decode_server_event(
-        b'{"type":"error","error":{"type":"invalid_request_error",'
-        b'"code":"beta_api_shape_disabled","message":"no"}}',
-        api="realtime",
+    assert event == rt.RealtimeErrorEvent(
+        event_id="s1",
+        error=rt.RealtimeErrorDetail(
+            type="invalid_request_error",
+            code="input_audio_buffer_commit_empty",
+            message="buffer too small",
+            event_id="c9",
+        ),
     )
-    assert fatal.api_error().classification == "fatal"
+    bare = decode_server_event(b'{"type":"error"}', api="realtime")
+    assert bare == rt.RealtimeErrorEvent()
 
 
 def test_dtmf_has_no_event_id_and_rate_limits_may_be_partial() -> None:

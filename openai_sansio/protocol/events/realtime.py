@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .common import APIError
 from .realtime_client import (
     REALTIME_CLIENT_EVENT_TYPES,
     ConversationItemCreate,
@@ -150,14 +149,10 @@ class ConversationCreated(RealtimeEvent, tag="conversation.created", frozen=True
 
 class RealtimeErrorEvent(RealtimeEvent, tag="error", frozen=True):
     """Server event ``error``: most errors leave the session open. `error.event_id` names the
-    client event that caused it; `api_error()` classifies it."""
+    client event that caused it. How to react is the session machine's call (Realtime reads
+    codes differently from HTTP: ``invalid_request_error`` is usually recoverable here)."""
 
     error: RealtimeErrorDetail | None = None
-
-    def api_error(self) -> APIError:
-        """The error as a classified `APIError` (an empty one when the server sent none)."""
-        detail = self.error if self.error is not None else RealtimeErrorDetail()
-        return detail.api_error()
 
 
 class RateLimitsUpdated(RealtimeEvent, tag="rate_limits.updated", frozen=True):

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .common import APIError, WireEvent
+from .common import WireEvent
 
 __all__ = [
     "AUDIO_PART_TYPES",
@@ -184,16 +184,6 @@ class RealtimeErrorDetail(msgspec.Struct, frozen=True, kw_only=True, omit_defaul
     code: str | None = None
     param: str | None = None
     event_id: str | None = None
-
-    def api_error(self) -> APIError:
-        """This error as a classified `APIError` (source ``"stream"``)."""
-        return APIError.build(
-            self.message if self.message is not None else "",
-            code=self.code,
-            type=self.type,
-            param=self.param,
-            event_id=self.event_id,
-        )
 
 
 class RealtimeRateLimit(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
