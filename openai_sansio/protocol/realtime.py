@@ -33,20 +33,17 @@ After each command and each `receive_message`, write `data_to_send()` and drain 
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
-
-import msgspec
 
 from ._codec import server_decoder
 from ._errors import LocalProtocolError
 from ._stream_common import EventQueue
 from .events.common import APIError, NeedData, ToolCall
-from .events.realtime import InputAudioBufferAppend
 from .realtime_followup import ToolFollowup
 from .realtime_mirror import ConversationMirror
+from .realtime_outbox import Outbox
 from .realtime_session_events import (
     AudioDropped,
     ConversationRestored,
@@ -58,10 +55,14 @@ from .realtime_session_events import (
     RolloverNeeded,
 )
 from .realtime_wire import (
+    Bounded,
     SessionFormat,
     classify_realtime_error,
+    counter_ids,
+    done_key,
     flatten_usage,
     output_format_of,
+    plain,
     vad_of,
 )
 
@@ -73,8 +74,6 @@ MAX_BUFFERED_AUDIO_MS: Final = 2000.0
 """Outbound audio allowed to wait for the socket; older audio is dropped beyond it."""
 _REMEMBERED: Final = 256  # cancelled responses, finalised dones, sent event ids
 _decode: Final = server_decoder("realtime")
-_append_encoder: Final = msgspec.json.Encoder()
-_json: Final = msgspec.json.Encoder()
 _AUDIO_DELTAS: Final = frozenset(
     {
         "response.output_audio.delta",
@@ -95,20 +94,6 @@ _DONES: Final = frozenset(
 )
 
 
-def _counter_ids(prefix: str) -> Callable[[], str]:
-    numbers = itertools.count(1)
-    return lambda: f"{prefix}{next(numbers)}"
-
-
-class _Bounded(OrderedDict[str, Any]):
-    """An insertion-ordered dict that forgets its oldest entries beyond `_REMEMBERED`."""
-
-    def remember(self, key: str, value: Any = None) -> None:
-        self[key] = value
-        if len(self) > _REMEMBERED:
-            self.popitem(last=False)
-
-
 class RealtimeSession:
     """The Realtime session machine. `session` is the caller's GA ``session`` object (from
     `realtime_config.session_update(...)`'s body, without the event wrapper) sent on every
@@ -124,7 +109,7 @@ class RealtimeSession:
         followup: Mapping[str, Any] | None = None,
     ) -> None:
         self.desired: dict[str, Any] = {"type": "realtime", **dict(session or {})}
-        self._ids = ids or _counter_ids("evt_")
+        self._ids = ids or counter_ids("evt_")
         self.rollover_after_s = rollover_after_s
         self.max_buffered_audio_ms = max_buffered_audio_ms
         self.followup = dict(followup or {})
@@ -138,21 +123,17 @@ class RealtimeSession:
         self.active_response: str | None = None
         self.usage = RealtimeUsage()
         self.stale_dropped = 0
-        self.dropped_audio_ms = 0.0
         self._format = SessionFormat()
         self._queue = EventQueue(())
-        self._outbox: deque[tuple[bytes, float]] = deque()
-        self._buffered_audio_ms = 0.0
+        self._outbox = Outbox(self._ids, max_audio_ms=max_buffered_audio_ms)
         self._create_in_flight = 0  # default-conversation response.create sent, not created
         self._waiting_creates: deque[bytes] = deque()  # caller's creates behind an active one
         self._cancel_on_created = False
-        self._cancelled: _Bounded = _Bounded()
-        self._finalised: _Bounded = _Bounded()
-        self._sent: _Bounded = _Bounded()  # event id -> client event type
-        self._frames: _Bounded = _Bounded()  # event id -> the frame (for a race's resend)
+        self._cancelled: Bounded = Bounded()
+        self._finalised: Bounded = Bounded()
         self._oob_in_flight = 0  # out-of-band response.create sent, not created
-        self._oob: _Bounded = _Bounded()  # out-of-band response ids
-        self._surfaced: _Bounded = _Bounded()  # call ids
+        self._oob: Bounded = Bounded()  # out-of-band response ids
+        self._surfaced: Bounded = Bounded()  # call ids
         self._tools = ToolFollowup()
         self._speech_during: str | None = None  # response active when speech_started arrived
         self._rollover_pending = False
@@ -170,7 +151,7 @@ class RealtimeSession:
         self.connected_at = now
         self.connections += 1
         self._rollover_pending = False
-        head: list[tuple[bytes, float]] = [(self._event("session.update", session=self.desired), 0)]
+        head = [self._outbox.encode("session.update", {"session": self.desired})[1]]
         if self.connections > 1:
             restored = self.mirror.restore_items(self._format.rate)
             self.mirror.clear()
@@ -179,10 +160,10 @@ class RealtimeSession:
                 body: dict[str, Any] = {"item": item}
                 if previous is not None:
                     body["previous_item_id"] = previous
-                head.append((self._event("conversation.item.create", **body), 0))
+                head.append(self._outbox.encode("conversation.item.create", body)[1])
                 previous = item["id"]
             self._queue.push(ConversationRestored(len(restored), self.connections))
-        self._outbox.extendleft(reversed(head))
+        self._outbox.queue_first(head)
 
     def connection_lost(self) -> None:
         """The socket closed. A response in flight ends ``interrupted``; queued frames other
@@ -200,6 +181,11 @@ class RealtimeSession:
         if not self._rollover_pending:
             self._queue.push(ReconnectNeeded("connection_lost"))
         self._rollover_pending = False
+
+    @property
+    def dropped_audio_ms(self) -> float:
+        """Outbound audio dropped by the bound over the session."""
+        return self._outbox.dropped_ms
 
     @property
     def idle(self) -> bool:
@@ -228,12 +214,11 @@ class RealtimeSession:
             return
         if len(audio) > 15 * 1024 * 1024:
             raise LocalProtocolError("one append carries at most 15 MiB", error_hint="append")
-        frame = _append_encoder.encode(InputAudioBufferAppend(audio=audio))
         ms = 1000.0 * len(audio) / self._format.input_bytes_per_second
-        self._outbox.append((frame, ms))
-        self._buffered_audio_ms += ms
-        if self._buffered_audio_ms > self.max_buffered_audio_ms:
-            self._drop_oldest_audio()
+        dropped = self._outbox.audio(audio, ms)
+        if dropped:
+            total = self._outbox.dropped_ms
+            self._queue.push(AudioDropped(dropped_ms=dropped, total_dropped_ms=total))
 
     def commit_audio(self) -> str:
         return self._send("input_audio_buffer.commit")
@@ -264,19 +249,17 @@ class RealtimeSession:
         metadata, conversation, input, tools...). A default-conversation response waits while
         another is active (sent after its ``response.done``); an out-of-band one
         (``conversation="none"``) goes at once. Returns the client event id."""
-        event_id = self._ids()
-        frame = self._encode(
-            "response.create", event_id, {"response": response} if response else {}
+        event_id, frame = self._outbox.encode(
+            "response.create", {"response": response} if response else {}
         )
         if response.get("conversation") == "none":
             self._oob_in_flight += 1
-            self._push_frame(frame, event_id, "response.create")
+            self._outbox.queue(frame)
         elif self.active_response is not None or self._create_in_flight:
             self._waiting_creates.append(frame)
-            self._sent.remember(event_id, "response.create")
         else:
             self._create_in_flight += 1
-            self._push_frame(frame, event_id, "response.create")
+            self._outbox.queue(frame)
         return event_id
 
     def cancel_response(self) -> str | None:
@@ -375,10 +358,7 @@ class RealtimeSession:
         """Frames to write now (nothing while disconnected: they wait, audio bounded)."""
         if not self.connected:
             return []
-        out = [frame for frame, _ in self._outbox]
-        self._outbox.clear()
-        self._buffered_audio_ms = 0.0
-        return out
+        return self._outbox.take()
 
     def next_event(self) -> Any | NeedData:
         return self._queue.pop()
@@ -424,7 +404,7 @@ class RealtimeSession:
                 self.stale_dropped += 1
                 return
         elif kind in _DONES:
-            key = _done_key(kind, event)
+            key = done_key(kind, event)
             if key in self._finalised:
                 return  # a duplicated done: finalised once
             self._finalised.remember(key)
@@ -435,11 +415,11 @@ class RealtimeSession:
     # ------------------------------------------------------------------ handlers
 
     def _on_session(self, event: Any) -> None:
-        self.session = _plain(event.session)
+        self.session = plain(event.session)
         self._format = output_format_of(self.session)
 
     def _on_item(self, event: Any) -> None:
-        item = _plain(event.item)
+        item = plain(event.item)
         self.mirror.upsert(item, getattr(event, "previous_item_id", None))
         item_id = item.get("id")
         if isinstance(item_id, str):
@@ -498,7 +478,7 @@ class RealtimeSession:
         )
 
     def _on_output_item_done(self, event: Any) -> None:
-        item = _plain(event.item)
+        item = plain(event.item)
         self.mirror.upsert(item, None)
         if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
             self._surface(
@@ -533,7 +513,7 @@ class RealtimeSession:
 
     def _on_response_done(self, event: Any) -> None:
         response = event.response
-        details = _plain(response.status_details) if response.status_details else {}
+        details = plain(response.status_details) if response.status_details else {}
         error = None
         if isinstance(details, dict) and isinstance(details.get("error"), dict):
             e = details["error"]
@@ -543,7 +523,7 @@ class RealtimeSession:
                 type=e.get("type"),
                 source="response",
             )
-        usage = flatten_usage(_plain(response.usage) if response.usage is not None else None)
+        usage = flatten_usage(plain(response.usage) if response.usage is not None else None)
         self.usage = self.usage + usage
         reason = details.get("reason") if isinstance(details, dict) else None
         self._finish(
@@ -552,7 +532,7 @@ class RealtimeSession:
             reason,
             error,
             usage,
-            _plain(response.metadata) if response.metadata else None,
+            plain(response.metadata) if response.metadata else None,
             out_of_band=response.id in self._oob,
         )
 
@@ -590,7 +570,7 @@ class RealtimeSession:
         if self.connected:
             if self._waiting_creates and self.active_response is None:
                 self._create_in_flight += 1
-                self._outbox.append((self._waiting_creates.popleft(), 0))
+                self._outbox.queue(self._waiting_creates.popleft())
             self._maybe_followup()
             self._maybe_rollover()
 
@@ -599,15 +579,13 @@ class RealtimeSession:
         if self.active_response is not None or self._create_in_flight or self._waiting_creates:
             return
         if self._tools.due():
-            event_id = self._ids()
+            body = {"response": dict(self.followup)} if self.followup else {}
+            event_id = self._outbox.send("response.create", body)
             self._tools.sent(event_id)
             self._create_in_flight += 1
-            body = {"response": dict(self.followup)} if self.followup else {}
-            frame = self._encode("response.create", event_id, body)
-            self._push_frame(frame, event_id, "response.create")
 
     def _on_error(self, event: Any) -> None:
-        detail = _plain(event.error) if event.error is not None else {}
+        detail = plain(event.error) if event.error is not None else {}
         client_event = detail.get("event_id") if isinstance(detail, dict) else None
         code = detail.get("code")
         error = classify_realtime_error(
@@ -621,14 +599,14 @@ class RealtimeSession:
             ),
             vad=vad_of(self.session).enabled,
         )
-        client_type = self._sent.get(client_event) if isinstance(client_event, str) else None
+        client_type = self._outbox.kind_of(client_event) if isinstance(client_event, str) else None
         handled = False
         if code == "conversation_already_has_active_response" and client_type == "response.create":
             if self._create_in_flight:
                 self._create_in_flight -= 1
             assert isinstance(client_event, str)
             if not self._tools.refused(client_event):  # a follow-up is owed again if needed
-                self._waiting_creates.appendleft(self._resend_of(client_event))
+                self._waiting_creates.appendleft(self._outbox.resend(client_event)[1])
             handled = True
         elif code == "session_expired":
             handled = True
@@ -650,67 +628,8 @@ class RealtimeSession:
     def _item_id(self) -> str:
         return "item_" + self._ids().replace("evt_", "")
 
-    def _event(self, kind: str, **fields: Any) -> bytes:
-        event_id = self._ids()
-        self._sent.remember(event_id, kind)
-        return self._encode(kind, event_id, fields)
-
-    def _encode(self, kind: str, event_id: str, fields: Mapping[str, Any]) -> bytes:
-        frame = {"type": kind, "event_id": event_id, **fields}
-        self._sent.remember(event_id, kind)
-        self._frames.remember(event_id, frame)
-        return _json.encode(frame)
-
-    def _resend_of(self, event_id: str) -> bytes:
-        frame = dict(self._frames.get(event_id) or {"type": "response.create"})
-        frame["event_id"] = new = self._ids()
-        self._sent.remember(new, "response.create")
-        return _json.encode(frame)
-
     def _send(self, kind: str, **fields: Any) -> str:
-        event_id = self._ids()
-        self._push_frame(self._encode(kind, event_id, fields), event_id, kind)
-        return event_id
-
-    def _push_frame(self, frame: bytes, event_id: str, kind: str) -> None:
-        self._sent.remember(event_id, kind)
-        self._outbox.append((frame, 0))
-
-    def _drop_oldest_audio(self) -> None:
-        dropped = 0.0
-        kept: deque[tuple[bytes, float]] = deque()
-        for frame, ms in self._outbox:
-            if ms and self._buffered_audio_ms - dropped > self.max_buffered_audio_ms:
-                dropped += ms
-                continue
-            kept.append((frame, ms))
-        self._outbox = kept
-        self._buffered_audio_ms -= dropped
-        self.dropped_audio_ms += dropped
-        self._queue.push(AudioDropped(dropped_ms=dropped, total_dropped_ms=self.dropped_audio_ms))
-
-
-def _plain(value: Any) -> Any:
-    return (
-        value
-        if isinstance(value, dict | list | str | int | float | bool) or value is None
-        else msgspec.to_builtins(value)
-    )
-
-
-def _done_key(kind: str, event: Any) -> str:
-    """Identity of a ``*.done``: (type, response, item, content index)."""
-    response_id = getattr(event, "response_id", "")
-    content_index = getattr(event, "content_index", "")
-    return f"{kind}|{response_id}|{_item_id(event)}|{content_index}"
-
-
-def _item_id(event: Any) -> str:
-    item_id = getattr(event, "item_id", None)
-    if item_id is None:
-        item = getattr(event, "item", None)
-        item_id = getattr(item, "id", None) if item is not None else None
-    return item_id or ""
+        return self._outbox.send(kind, fields)
 
 
 _HANDLERS: Final[dict[str, Callable[[RealtimeSession, Any], None]]] = {

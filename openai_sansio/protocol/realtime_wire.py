@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -21,11 +23,16 @@ from ._realtime_items import RealtimeUsage
 from .events.common import APIError
 
 __all__ = [
+    "REMEMBERED",
+    "Bounded",
     "SessionFormat",
     "Vad",
     "classify_realtime_error",
+    "counter_ids",
+    "done_key",
     "flatten_usage",
     "output_format_of",
+    "plain",
     "vad_of",
 ]
 
@@ -118,3 +125,44 @@ def classify_realtime_error(error: APIError, *, vad: bool) -> APIError:
     else:
         kind = "retryable"
     return msgspec.structs.replace(error, classification=kind)
+
+
+REMEMBERED: Final = 256
+"""How many ids the session remembers (cancelled responses, finalised dones, calls)."""
+
+
+def counter_ids(prefix: str) -> Callable[[], str]:
+    numbers = itertools.count(1)
+    return lambda: f"{prefix}{next(numbers)}"
+
+
+class Bounded(OrderedDict[str, Any]):
+    """An insertion-ordered dict that forgets its oldest entries beyond `REMEMBERED`."""
+
+    def remember(self, key: str, value: Any = None) -> None:
+        self[key] = value
+        if len(self) > REMEMBERED:
+            self.popitem(last=False)
+
+
+def plain(value: Any) -> Any:
+    return (
+        value
+        if isinstance(value, dict | list | str | int | float | bool) or value is None
+        else msgspec.to_builtins(value)
+    )
+
+
+def done_key(kind: str, event: Any) -> str:
+    """Identity of a ``*.done``: (type, response, item, content index)."""
+    response_id = getattr(event, "response_id", "")
+    content_index = getattr(event, "content_index", "")
+    return f"{kind}|{response_id}|{_item_id(event)}|{content_index}"
+
+
+def _item_id(event: Any) -> str:
+    item_id = getattr(event, "item_id", None)
+    if item_id is None:
+        item = getattr(event, "item", None)
+        item_id = getattr(item, "id", None) if item is not None else None
+    return item_id or ""

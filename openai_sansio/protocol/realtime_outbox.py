@@ -1,0 +1,105 @@
+"""`Outbox`: the client events a Realtime session has queued, and what it remembers of them.
+
+- Every client event gets an ``event_id`` from the injected factory and is remembered
+  (bounded) by id: the server echoes that id in ``error.event_id``, which is how an error is
+  tied to the command that caused it (`kind_of`) and how a refused ``response.create`` is
+  sent again (`resend`).
+- ``input_audio_buffer.append`` frames carry their duration; at most `max_audio_ms` of them
+  wait for the socket, the oldest dropped beyond that (a slow or absent socket never grows
+  memory). Other events are never dropped.
+Pure; used by `RealtimeSession`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import msgspec
+
+from .events.realtime import InputAudioBufferAppend
+
+__all__ = ["Outbox"]
+
+_REMEMBERED: Final = 256
+_json: Final = msgspec.json.Encoder()
+
+
+class Outbox:
+    """Queued frames (with audio durations) and a bounded memory of sent event ids."""
+
+    def __init__(self, ids: Callable[[], str], *, max_audio_ms: float) -> None:
+        self.ids = ids
+        self.max_audio_ms = max_audio_ms
+        self.audio_ms = 0.0
+        self.dropped_ms = 0.0
+        self._frames: deque[tuple[bytes, float]] = deque()
+        self._kinds: OrderedDict[str, str] = OrderedDict()  # event id -> client event type
+        self._bodies: OrderedDict[str, dict[str, Any]] = OrderedDict()  # for `resend`
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def encode(self, kind: str, fields: Mapping[str, Any] | None = None) -> tuple[str, bytes]:
+        """A new client event: its id and its JSON (remembered, not queued)."""
+        event_id = self.ids()
+        body = {"type": kind, "event_id": event_id, **(fields or {})}
+        self._remember(event_id, kind, body)
+        return event_id, _json.encode(body)
+
+    def send(self, kind: str, fields: Mapping[str, Any] | None = None) -> str:
+        """Encode and queue a client event; returns its id."""
+        event_id, frame = self.encode(kind, fields)
+        self._frames.append((frame, 0.0))
+        return event_id
+
+    def queue(self, frame: bytes) -> None:
+        self._frames.append((frame, 0.0))
+
+    def queue_first(self, frames: list[bytes]) -> None:
+        """Put `frames` ahead of everything queued (a new connection's setup)."""
+        self._frames.extendleft((f, 0.0) for f in reversed(frames))
+
+    def audio(self, audio: bytes, ms: float) -> float:
+        """Queue an append of `ms` of audio; returns how many ms of older audio it dropped."""
+        self._frames.append((_json.encode(InputAudioBufferAppend(audio=audio)), ms))
+        self.audio_ms += ms
+        if self.audio_ms <= self.max_audio_ms:
+            return 0.0
+        dropped = 0.0
+        kept: deque[tuple[bytes, float]] = deque()
+        for frame, length in self._frames:
+            if length and self.audio_ms - dropped > self.max_audio_ms:
+                dropped += length
+                continue
+            kept.append((frame, length))
+        self._frames = kept
+        self.audio_ms -= dropped
+        self.dropped_ms += dropped
+        return dropped
+
+    def take(self) -> list[bytes]:
+        """Everything queued, in order (the queue empties)."""
+        out = [frame for frame, _ in self._frames]
+        self._frames.clear()
+        self.audio_ms = 0.0
+        return out
+
+    def kind_of(self, event_id: str) -> str | None:
+        """The type of the client event `event_id` (``None`` once forgotten)."""
+        return self._kinds.get(event_id)
+
+    def resend(self, event_id: str) -> tuple[str, bytes]:
+        """The event `event_id` again, under a new id."""
+        body = dict(self._bodies.get(event_id) or {"type": "response.create"})
+        body["event_id"] = new = self.ids()
+        self._remember(new, str(body["type"]), body)
+        return new, _json.encode(body)
+
+    def _remember(self, event_id: str, kind: str, body: dict[str, Any]) -> None:
+        self._kinds[event_id] = kind
+        self._bodies[event_id] = body
+        if len(self._kinds) > _REMEMBERED:
+            self._kinds.popitem(last=False)
+            self._bodies.popitem(last=False)
