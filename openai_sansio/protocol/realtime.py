@@ -72,7 +72,6 @@ ROLLOVER_AFTER_S: Final = 55 * 60.0
 """Roll over at 55 minutes: the server ends the session at 60, a turn must have time to end."""
 MAX_BUFFERED_AUDIO_MS: Final = 2000.0
 """Outbound audio allowed to wait for the socket; older audio is dropped beyond it."""
-_REMEMBERED: Final = 256  # cancelled responses, finalised dones, sent event ids
 _decode: Final = server_decoder("realtime")
 _AUDIO_DELTAS: Final = frozenset(
     {
