@@ -90,12 +90,10 @@ async def _stream_input(
         sent_ms += 1000.0 * block.shape[0] / reader.rate
         if barge_in is not None and sent_ms >= barge_in * 1000.0 and not clock.get("barged"):
             clock["barged"] = 1.0
-            played = max(
-                0.0, (anyio.current_time() - clock.get("speaking_since", 0.0)) * 1000.0 * speed
-            )
-            if "speaking_since" in clock:
-                result = session.interrupt(played_ms=played)
-                timeline.line(_interruption(result))
+            since = clock.pop("speaking_since", None)  # the listener stops listening
+            if since is not None:
+                played = max(0.0, (anyio.current_time() - since) * 1000.0 * speed)
+                timeline.line(_interruption(session.interrupt(played_ms=played)))
         await anyio.sleep(FRAME_MS / 1000.0 / speed)
     quiet = 0.0
     while quiet < 0.3 / speed:  # the last turn: VAD commits, the response plays out
@@ -152,6 +150,7 @@ class _State:
         elif type(event).__name__ == "ToolResult":
             line(f"tool result {event.name} -> {event.output}")
         elif isinstance(event, ResponseFinished):
+            self.clock.pop("speaking_since", None)
             self.finished += 1
             reason = f" ({event.reason})" if event.reason else ""
             line(

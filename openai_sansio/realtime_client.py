@@ -61,7 +61,8 @@ __all__ = ["AudioFrame", "RealtimeConnection"]
 
 class AudioFrame(msgspec.Struct, frozen=True, gc=False):
     """One frame of the agent's audio at the caller's rate (`frame_ms` long, PCM16 LE).
-    `last` marks the zero-padded final frame of a response."""
+    `last` marks the final frame of a response's audio: zero-padded, or empty (a marker) when
+    the audio ended exactly on a frame boundary."""
 
     pcm: bytes
     response_id: str | None
@@ -132,6 +133,8 @@ class RealtimeConnection:
         self._open_error: BaseException | None = None
         self._t0 = 0.0
         self._playing: tuple[str | None, str | None] = (None, None)
+        self._silenced: dict[str, None] = {}  # responses interrupted: no frame of them after
+        self._planned = False  # the socket is being replaced on purpose (rollover, expiry)
 
     # ------------------------------------------------------------------ commands
 
@@ -182,6 +185,11 @@ class RealtimeConnection:
         if played_ms is None:
             played_ms = 1000.0 * self.output.delivered_samples / self.output.rate
         result = self.machine.interrupt(played_ms=played_ms)
+        for silenced in (result.response_id, self._playing[0]):
+            if silenced is not None:
+                self._silenced[silenced] = None
+        while len(self._silenced) > 64:
+            del self._silenced[next(iter(self._silenced))]
         self.output.reset()
         self._app("interrupt", {"played_ms": played_ms}, msgspec.to_builtins(result))
         return result
@@ -197,30 +205,50 @@ class RealtimeConnection:
         return self
 
     async def __anext__(self) -> Any:
-        try:
-            return await self._rx.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
+        while True:
+            try:
+                event = await self._rx.receive()
+            except anyio.EndOfStream:
+                raise StopAsyncIteration from None
+            if isinstance(event, AudioFrame) and event.response_id in self._silenced:
+                continue  # queued before the interrupt: never played
+            return event
+
+    def commit_audio(self) -> str:
+        """Push-to-talk: end the utterance (the resampler's tail included) and commit it."""
+        tail = self.input.flush()
+        if tail:
+            self.machine.append_audio(tail)
+        event_id = self.machine.commit_audio()
+        self._app("commit_audio", {}, event_id)
+        return event_id
 
     async def _deliver(self) -> None:
         """Hand the machine's events to the caller; audio becomes frames; tools run."""
         for event in self.machine.events():
             kind = getattr(event, "type", None)
             if kind == "response.output_audio.delta":
+                if event.response_id in self._silenced:
+                    continue
                 if self._playing[0] != event.response_id:
                     self.output.reset()
                 self._playing = (event.response_id, event.item_id)
-                for frame in self.output.push(event.delta):
-                    await self._tx.send(AudioFrame(frame, event.response_id, event.item_id))
+                for pcm in self.output.push(event.delta):
+                    await self._tx.send(AudioFrame(pcm, event.response_id, event.item_id))
                 continue
-            if kind == "response.output_audio.done":
-                frames = self.output.flush()
-                for n, frame in enumerate(frames, 1):
-                    last = n == len(frames)
-                    await self._tx.send(AudioFrame(frame, event.response_id, event.item_id, last))
+            if kind == "response.output_audio.done" and event.response_id not in self._silenced:
+                # the tail (zero-padded), the last one marked; an empty marker frame when the
+                # audio ended on a frame boundary (no frame is held back: no added latency)
+                tail = self.output.flush() or [b""]
+                for n, pcm in enumerate(tail, 1):
+                    last = n == len(tail)
+                    await self._tx.send(AudioFrame(pcm, event.response_id, event.item_id, last))
             elif isinstance(event, ToolCall) and self._runner is not None:
                 self._runner.submit(event)
             elif isinstance(event, RolloverNeeded | ReconnectNeeded):
+                self._planned = (
+                    isinstance(event, RolloverNeeded) or event.reason == "session_expired"
+                )
                 self._reconnect.set()
             await self._tx.send(event)
 
@@ -313,7 +341,9 @@ class RealtimeConnection:
             async with connector as ws:
                 self._opened.set()
                 await self._serve(ws)
-            short_lived = short_lived + 1 if anyio.current_time() - opened_at < 1.0 else 0
+            brief = anyio.current_time() - opened_at < 1.0 and not self._planned
+            short_lived = short_lived + 1 if brief else 0
+            self._planned = False
             if not self._closing:
                 self.machine.connection_lost()
                 await self._deliver()
@@ -373,10 +403,13 @@ class RealtimeConnection:
         while True:
             await self._wake.wait()
             self._wake = anyio.Event()
-            for frame in self.machine.data_to_send():
+            frames = self.machine.data_to_send()
+            for sent, frame in enumerate(frames):
                 try:
                     await ws.send_text(frame)
                 except APIConnectionError:
+                    # the socket is closing: what did not go out goes first on the next one
+                    self.machine.unsent(frames[sent:])
                     return
 
 

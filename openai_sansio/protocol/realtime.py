@@ -314,7 +314,14 @@ class RealtimeSession:
         if heard == 0:
             self._send("conversation.item.delete", item_id=item_id)
             deleted = True
-        elif heard < received:
+        elif heard < received or (
+            playing_response is not None
+            and playing_response == response_id
+            and item is not None
+            and content_index not in item.audio_done
+        ):
+            # less than received was heard, or audio was still on its way (the client drops
+            # it as stale, but the server's item has it): the server must cut its copy
             self._send(
                 "conversation.item.truncate",
                 item_id=item_id,
@@ -352,6 +359,11 @@ class RealtimeSession:
         return self._send("conversation.item.retrieve", item_id=item_id)
 
     # ------------------------------------------------------------------ output
+
+    def unsent(self, frames: list[bytes]) -> None:
+        """Frames `data_to_send` returned that never reached the socket (it closed): they go
+        out first on the next connection, after its setup."""
+        self._outbox.queue_first(frames)
 
     def data_to_send(self) -> list[bytes]:
         """Frames to write now (nothing while disconnected: they wait, audio bounded)."""
@@ -457,6 +469,9 @@ class RealtimeSession:
         samples = len(event.delta) // self._format.bytes_per_sample
         self.mirror.add_audio(event.item_id, event.content_index, samples)
         self._playing = (event.item_id, event.content_index, event.response_id)
+
+    def _on_audio_done(self, event: Any) -> None:
+        self.mirror.audio_finished(event.item_id, event.content_index or 0)
 
     def _on_transcript_delta(self, event: Any) -> None:
         self.mirror.add_transcript(event.item_id, event.delta)
@@ -644,6 +659,7 @@ _HANDLERS: Final[dict[str, Callable[[RealtimeSession, Any], None]]] = {
     "input_audio_buffer.speech_started": RealtimeSession._on_speech_started,
     "response.created": RealtimeSession._on_response_created,
     "response.output_audio.delta": RealtimeSession._on_audio_delta,
+    "response.output_audio.done": RealtimeSession._on_audio_done,
     "response.output_audio_transcript.delta": RealtimeSession._on_transcript_delta,
     "response.output_text.delta": RealtimeSession._on_text_delta,
     "response.function_call_arguments.done": RealtimeSession._on_arguments_done,

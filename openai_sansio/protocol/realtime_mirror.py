@@ -29,6 +29,7 @@ class MirrorItem:
 
     __slots__ = (
         "arguments",
+        "audio_done",
         "audio_samples",
         "call_id",
         "id",
@@ -52,6 +53,7 @@ class MirrorItem:
         self.text = ""  # input_text / output_text
         self.transcript = ""  # input audio transcription / output audio transcript
         self.audio_samples: dict[int, int] = {}  # content index -> samples received
+        self.audio_done: set[int] = set()  # content indexes whose audio ended
         self.truncated_ms: int | None = None
         self.call_id: str | None = None
         self.name: str | None = None
@@ -159,6 +161,12 @@ class ConversationMirror:
             self._order.append(item_id)
             self._bound()
         item.audio_samples[content_index] = item.audio_samples.get(content_index, 0) + samples
+
+    def audio_finished(self, item_id: str, content_index: int) -> None:
+        """The server sent all of that content's audio (``response.output_audio.done``)."""
+        item = self._items.get(item_id)
+        if item is not None:
+            item.audio_done.add(content_index)
 
     def add_transcript(self, item_id: str, delta: str) -> None:
         item = self._items.get(item_id)
