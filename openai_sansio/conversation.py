@@ -49,6 +49,7 @@ from .protocol.responses_ws_events import (
 from .protocol.trace import TraceRecorder
 from .protocol.trace_ws import params_record
 from .transports._ws_events import Closed, TextMessage
+from .transports._ws_report import record_received
 from .transports.reconnect import Opened, open_with_backoff
 from .transports.ws import WebSocketTransport, trace_to_recorder
 
@@ -340,6 +341,8 @@ class ResponsesConnection:
         if ws is not None:  # the closing handshake first: the server sees 1000, not a cut
             with anyio.CancelScope(shield=True):
                 await ws.aclose(1000)
+            if self._recorder is not None:  # we closed it, normally
+                self._recorder.closed(anyio.current_time() - self._t0, 1000)
         group.cancel_scope.cancel()
         await group.__aexit__(None, None, None)
 
@@ -374,7 +377,7 @@ class ResponsesConnection:
         def connect() -> Any:
             options = dict(self._transport_options)
             if self._recorder is not None:
-                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)
+                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0, inbound=False)
             return WebSocketTransport.connect_config(self._client.config, url=self._url, **options)
 
         base, cap = self._backoff
@@ -398,6 +401,9 @@ class ResponsesConnection:
                 group.cancel_scope.cancel()
         finally:
             self._ws = None
+            if self._recorder is not None and not self._closing:  # aclose records its own
+                closed = ws.closed
+                self._recorder.closed(self._now(), closed.code if closed else None)
             machine.connection_lost()
             self._dispatch()
 
@@ -421,6 +427,8 @@ class ResponsesConnection:
                 continue
             if isinstance(event, TextMessage):
                 try:
+                    if self._recorder is not None:
+                        record_received(self._recorder, self._now(), event.data)
                     machine.receive_message(event.data)
                 except RemoteProtocolError as exc:
                     self.notices.append(

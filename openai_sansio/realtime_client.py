@@ -50,6 +50,7 @@ from .protocol.realtime_session_events import (
 )
 from .protocol.trace import TraceRecorder
 from .transports._ws_events import Closed, TextMessage
+from .transports._ws_report import record_received
 from .transports.reconnect import Opened, open_with_backoff
 from .transports.ws import WebSocketTransport, trace_to_recorder
 
@@ -298,6 +299,8 @@ class RealtimeConnection:
         if ws is not None:
             with anyio.CancelScope(shield=True):
                 await ws.aclose(1000)
+            if self._recorder is not None:  # we closed it, normally
+                self._recorder.closed(anyio.current_time() - self._t0, 1000)
         if self._runner is not None:
             await self._runner.aclose()
         group.cancel_scope.cancel()
@@ -345,6 +348,10 @@ class RealtimeConnection:
             short_lived = short_lived + 1 if brief else 0
             self._planned = False
             if not self._closing:
+                if self._recorder is not None:
+                    closed = connector.ws.closed
+                    code = closed.code if closed else None
+                    self._recorder.closed(anyio.current_time() - self._t0, code)
                 self.machine.connection_lost()
                 await self._deliver()
         self._tx.close()
@@ -353,7 +360,7 @@ class RealtimeConnection:
         def connect() -> Any:
             options = dict(self._transport_options)
             if self._recorder is not None:
-                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0)
+                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0, inbound=False)
             return WebSocketTransport.connect(self._url, headers=self._headers, **options)
 
         base, cap = self._backoff
@@ -387,6 +394,9 @@ class RealtimeConnection:
                 continue
             if isinstance(event, TextMessage):
                 try:
+                    if self._recorder is not None:
+                        t = anyio.current_time() - self._t0
+                        record_received(self._recorder, t, event.data)
                     machine.receive_message(event.data)
                 except RemoteProtocolError as exc:
                     await self._tx.send(

@@ -34,6 +34,7 @@ from .chat import ChatEnd, ChatStream
 from .events.common import APIError
 from .http_errors import api_error_from_http
 from .responses import ResponseEnd, ResponseStream
+from .trace_rt import looks_realtime, replay_realtime
 from .trace_ws import replay_responses_ws
 
 __all__ = [
@@ -342,7 +343,8 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
 
     HTTP traces replay through `ResponseStream`/`ChatStream`; ``responses-ws`` traces (or any
     trace of ``send``/``recv`` records) through `ResponsesSocket`, comparing what it sends with
-    the recorded client frames (see `trace_ws`).
+    the recorded client frames (see `trace_ws`); ``realtime`` traces (or a headerless one of
+    Realtime frames) through `RealtimeSession` (see `trace_rt`).
 
     Raises `RemoteProtocolError` when a record is malformed or the recorded bytes violate
     the protocol (the error names the record).
@@ -351,9 +353,18 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
     default_api = api if isinstance(api, str) else None
     records = list(records)
     ops = {r.get("op") for r in records}
-    if default_api == "responses-ws" or (
-        default_api is None and "recv_bytes" not in ops and ops & {"send", "recv"}
-    ):
+    websocket = default_api is None and "recv_bytes" not in ops and bool(ops & {"send", "recv"})
+    if default_api == "realtime" or (websocket and looks_realtime(records)):
+        rt_turns, rt_errors, rt_sent, rt_divergences = replay_realtime(records, header)
+        return ReplaySummary(
+            api="realtime",
+            turns=[TurnSummary(**turn) for turn in rt_turns],
+            errors=rt_errors,
+            sent=rt_sent,
+            divergences=rt_divergences,
+            records=len(records),
+        )
+    if default_api == "responses-ws" or websocket:
         ws_turns, ws_errors, ws_sent, ws_divergences = replay_responses_ws(records, header)
         return ReplaySummary(
             api="responses-ws",

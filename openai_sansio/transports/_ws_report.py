@@ -65,12 +65,35 @@ def handshake_error(
     return WebSocketHandshakeError(error, headers=answer.headers, body=body)
 
 
-def trace_to_recorder(recorder: TraceRecorder, *, t0: float | None = None) -> TraceHook:
+def _message(data: bytes, binary: bool) -> Any:
+    if binary:
+        return {"binary_b64": base64.b64encode(data).decode("ascii")}
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def record_received(recorder: TraceRecorder, t: float, data: bytes) -> None:
+    """Record one inbound text message at the moment the machine takes it (see
+    `trace_to_recorder(inbound=False)`)."""
+    recorder.recv(t, _message(data, False))
+
+
+def trace_to_recorder(
+    recorder: TraceRecorder, *, t0: float | None = None, inbound: bool = True
+) -> TraceHook:
     """A trace hook for `WebSocketTransport.connect(trace=...)` writing to `recorder`
     (``api="responses-ws"`` or ``"realtime"``): times from the anyio clock since `t0`
     (default: the first record); JSON messages are stored decoded, other text as a string,
     binary messages as ``{"binary_b64": ...}``.
-    The transport redacts credentials already; the recorder does it again."""
+    The transport redacts credentials already; the recorder does it again.
+
+    With ``inbound=False`` the hook leaves out ``recv`` and ``closed``: the transport reads
+    ahead of the machine, so a session that records its own commands (``app`` records)
+    records each inbound message itself, right before the machine takes it
+    (`record_received`), and the close when it tells the machine; a replay then sees the
+    exact order the machine saw."""
     start: list[float] = [] if t0 is None else [t0]
 
     def hook(op: str, fields: dict[str, Any]) -> None:
@@ -88,18 +111,10 @@ def trace_to_recorder(recorder: TraceRecorder, *, t0: float | None = None) -> Tr
             )
         elif op == "response":
             recorder.response(t, status=fields["status"], headers=fields["headers"])
-        elif op in ("send", "recv"):
-            data: bytes = fields["data"]
-            message: Any
-            if fields.get("binary"):
-                message = {"binary_b64": base64.b64encode(data).decode("ascii")}
-            else:
-                try:
-                    message = msgspec.json.decode(data)
-                except msgspec.DecodeError:
-                    message = data.decode("utf-8", "replace")
+        elif op == "send" or (op == "recv" and inbound):
+            message = _message(fields["data"], bool(fields.get("binary")))
             (recorder.send if op == "send" else recorder.recv)(t, message)
-        elif op == "closed":
+        elif op == "closed" and inbound:
             recorder.closed(t, fields["code"])
 
     return hook
