@@ -8,9 +8,11 @@ Seeds come from the shared fixtures next to the repository (``../shared/fixtures
 * ``chat-sse-recorded/*.bin``: byte-exact recorded Chat Completions SSE bodies, as SSE seeds
   whole and re-chunked, and each of their ``data:`` payloads as a Chat codec seed;
 * a few hand-written streams for the SSE corner cases (CR/LF/CRLF, BOM, comments, bounds);
-* for the stream machines, what each target's own `seeds` gives: `fuzz_chat_stream` (the
-  recorded bodies, whole, re-chunked, CRLF, cut short; the Chat examples as one stream) and
-  `fuzz_response_stream` (the Responses examples as streams, one per terminal event).
+* for the machines, what each target's own `seeds` gives: `fuzz_chat_stream` (the recorded
+  bodies, whole, re-chunked, CRLF, cut short; the Chat examples as one stream),
+  `fuzz_response_stream` (the Responses examples as streams, one per terminal event) and
+  `fuzz_realtime_session` (Realtime sessions: a text turn, an audio turn interrupted, a
+  function-call turn and its follow-up, errors; every Realtime server example fed alone).
 
 Seed files are named by the SHA-1 of their content, so re-running is idempotent.
 
@@ -30,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `python fuzz/make_corpus.py` puts fuzz/ on sys.path only
     sys.path.insert(0, str(HERE.parent))
 
-from fuzz import fuzz_chat_stream, fuzz_response_stream  # noqa: E402
+from fuzz import fuzz_chat_stream, fuzz_realtime_session, fuzz_response_stream  # noqa: E402
 from fuzz._common import SHARED, example_rows, recorded_bodies, seed  # noqa: E402
 
 DEFAULT_SHARED = SHARED  # <repo>/../shared
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             ("codec", codec_seeds(args.shared)),
             ("chat_stream", fuzz_chat_stream.seeds(args.shared)),
             ("response_stream", fuzz_response_stream.seeds(args.shared)),
+            ("realtime_session", fuzz_realtime_session.seeds(args.shared)),
         )
     }
     print(f"wrote {', '.join(f'{n} {name}' for name, n in counts.items())} seeds under {args.out}")

@@ -70,6 +70,8 @@ __all__ = ["MAX_BUFFERED_AUDIO_MS", "ROLLOVER_AFTER_S", "RealtimeSession"]
 
 ROLLOVER_AFTER_S: Final = 55 * 60.0
 """Roll over at 55 minutes: the server ends the session at 60, a turn must have time to end."""
+_OPEN_RESPONSES: Final = 64
+"""Responses whose text is collected at once (one that never ends is forgotten)."""
 MAX_BUFFERED_AUDIO_MS: Final = 2000.0
 """Outbound audio allowed to wait for the socket; older audio is dropped beyond it."""
 _decode: Final = server_decoder("realtime")
@@ -163,6 +165,9 @@ class RealtimeSession:
                 previous = item["id"]
             self._queue.push(ConversationRestored(len(restored), self.connections))
         self._outbox.queue_first(head)
+        if self._waiting_creates and self.active_response is None:
+            self._create_in_flight += 1  # a response asked for on the lost socket: ask again
+            self._outbox.queue(self._waiting_creates.popleft())
 
     def connection_lost(self) -> None:
         """The socket closed. A response in flight ends ``interrupted``; queued frames other
@@ -304,17 +309,17 @@ class RealtimeSession:
             return Interruption(item_id=None, cancelled=cancelled, response_id=response_id)
         item_id, content_index, playing_response = playing
         item = self.mirror.get(item_id)
-        received = item.audio_samples.get(content_index, 0) if item else 0
-        if played_samples is None:
-            played_samples = round((played_ms or 0.0) * rate / 1000.0)
-        heard = max(0, min(played_samples, received))
-        received_ms = received * 1000 // rate
-        heard_ms = heard * 1000 // rate
+        received = item.audio_ms.get(content_index, 0.0) if item else 0.0
+        if played_samples is not None:
+            played_ms = 1000.0 * played_samples / rate
+        heard = max(0.0, min(played_ms or 0.0, received))
+        received_ms = int(received)  # whole ms, never past what was received
+        heard_ms = int(heard)
         truncated = deleted = False
-        if heard == 0:
+        if heard_ms == 0:
             self._send("conversation.item.delete", item_id=item_id)
             deleted = True
-        elif heard < received or (
+        elif heard_ms < received_ms or (
             playing_response is not None
             and playing_response == response_id
             and item is not None
@@ -426,30 +431,38 @@ class RealtimeSession:
     # ------------------------------------------------------------------ handlers
 
     def _on_session(self, event: Any) -> None:
-        self.session = plain(event.session)
+        session = plain(event.session)
+        self.session = session if isinstance(session, dict) else {}
         self._format = output_format_of(self.session)
 
     def _on_item(self, event: Any) -> None:
         item = plain(event.item)
+        if not isinstance(item, dict):
+            return  # an item event without an item: nothing to mirror
         self.mirror.upsert(item, getattr(event, "previous_item_id", None))
         item_id = item.get("id")
         if isinstance(item_id, str):
             self._tools.acked(item_id)  # the server holds that output now
 
     def _on_truncated(self, event: Any) -> None:
-        self.mirror.truncated(event.item_id, event.audio_end_ms)
+        if isinstance(event.item_id, str) and isinstance(event.audio_end_ms, int):
+            self.mirror.truncated(event.item_id, event.audio_end_ms)
 
     def _on_deleted(self, event: Any) -> None:
-        self.mirror.delete(event.item_id)
+        if isinstance(event.item_id, str):
+            self.mirror.delete(event.item_id)
 
     def _on_transcription(self, event: Any) -> None:
-        self.mirror.set_transcript(event.item_id, event.transcript or "")
+        if isinstance(event.item_id, str):
+            self.mirror.set_transcript(event.item_id, event.transcript or "")
 
     def _on_speech_started(self, event: Any) -> None:
         self._speech_during = self.active_response
 
     def _on_response_created(self, event: Any) -> None:
         response = event.response
+        if response is None or not isinstance(response.id, str):
+            return  # nothing to track without the response's id
         response_id = response.id
         if response.conversation_id is None and self._oob_in_flight:
             self._oob_in_flight -= 1  # ours: only the client starts out-of-band responses
@@ -466,20 +479,39 @@ class RealtimeSession:
             self._send("response.cancel", response_id=response_id)
 
     def _on_audio_delta(self, event: Any) -> None:
-        samples = len(event.delta) // self._format.bytes_per_sample
-        self.mirror.add_audio(event.item_id, event.content_index, samples)
-        self._playing = (event.item_id, event.content_index, event.response_id)
+        if not isinstance(event.item_id, str):
+            return  # audio of no item: nothing can be truncated against it
+        content = event.content_index if isinstance(event.content_index, int) else 0
+        fmt = self._format  # counted at the rate in force when it arrived
+        self.mirror.add_audio(
+            event.item_id, content, len(event.delta) // fmt.bytes_per_sample, fmt.rate
+        )
+        self._playing = (event.item_id, content, event.response_id)
 
     def _on_audio_done(self, event: Any) -> None:
-        self.mirror.audio_finished(event.item_id, event.content_index or 0)
+        if isinstance(event.item_id, str):
+            self.mirror.audio_finished(event.item_id, event.content_index or 0)
 
     def _on_transcript_delta(self, event: Any) -> None:
-        self.mirror.add_transcript(event.item_id, event.delta)
-        self._transcript.setdefault(event.response_id, []).append(event.delta)
+        delta = event.delta if isinstance(event.delta, str) else ""
+        if isinstance(event.item_id, str):
+            self.mirror.add_transcript(event.item_id, delta)
+        self._collect(self._transcript, event.response_id, delta)
 
     def _on_text_delta(self, event: Any) -> None:
-        self.mirror.add_text(event.item_id, event.delta)
-        self._text.setdefault(event.response_id, []).append(event.delta)
+        delta = event.delta if isinstance(event.delta, str) else ""
+        if isinstance(event.item_id, str):
+            self.mirror.add_text(event.item_id, delta)
+        self._collect(self._text, event.response_id, delta)
+
+    @staticmethod
+    def _collect(into: dict[str, list[str]], response_id: Any, delta: str) -> None:
+        """Per-response text for `ResponseFinished`; bounded (responses that never end)."""
+        if not isinstance(response_id, str):
+            return
+        into.setdefault(response_id, []).append(delta)
+        while len(into) > _OPEN_RESPONSES:
+            del into[next(iter(into))]
 
     def _on_arguments_done(self, event: Any) -> None:
         self._surface(
@@ -493,6 +525,8 @@ class RealtimeSession:
 
     def _on_output_item_done(self, event: Any) -> None:
         item = plain(event.item)
+        if not isinstance(item, dict):
+            return
         self.mirror.upsert(item, None)
         if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
             self._surface(
@@ -527,6 +561,8 @@ class RealtimeSession:
 
     def _on_response_done(self, event: Any) -> None:
         response = event.response
+        if response is None or not isinstance(response.id, str):
+            return
         details = plain(response.status_details) if response.status_details else {}
         error = None
         if isinstance(details, dict) and isinstance(details.get("error"), dict):
@@ -616,9 +652,21 @@ class RealtimeSession:
         client_type = self._outbox.kind_of(client_event) if isinstance(client_event, str) else None
         handled = False
         if code == "conversation_already_has_active_response" and client_type == "response.create":
+            assert isinstance(client_event, str)
+            body = self._outbox.body(client_event) or {}
+            options = body.get("response")
+            if isinstance(options, dict) and options.get("conversation") == "none":
+                # an out-of-band request refused: not the default conversation's; the caller
+                # sees the error (nothing is retried on its behalf)
+                self._oob_in_flight = max(0, self._oob_in_flight - 1)
+                self._queue.push(
+                    RealtimeError(
+                        error=error, client_event_id=client_event, client_event_type=client_type
+                    )
+                )
+                return
             if self._create_in_flight:
                 self._create_in_flight -= 1
-            assert isinstance(client_event, str)
             if not self._tools.refused(client_event):  # a follow-up is owed again if needed
                 self._waiting_creates.appendleft(self._outbox.resend(client_event)[1])
             handled = True

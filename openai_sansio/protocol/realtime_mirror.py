@@ -30,6 +30,7 @@ class MirrorItem:
     __slots__ = (
         "arguments",
         "audio_done",
+        "audio_ms",
         "audio_samples",
         "call_id",
         "id",
@@ -53,6 +54,7 @@ class MirrorItem:
         self.text = ""  # input_text / output_text
         self.transcript = ""  # input audio transcription / output audio transcript
         self.audio_samples: dict[int, int] = {}  # content index -> samples received
+        self.audio_ms: dict[int, float] = {}  # the same as a duration, at each delta's rate
         self.audio_done: set[int] = set()  # content indexes whose audio ended
         self.truncated_ms: int | None = None
         self.call_id: str | None = None
@@ -153,7 +155,8 @@ class ConversationMirror:
         if self._items.pop(item_id, None) is not None:
             self._order.remove(item_id)
 
-    def add_audio(self, item_id: str, content_index: int, samples: int) -> None:
+    def add_audio(self, item_id: str, content_index: int, samples: int, rate: int) -> None:
+        """`samples` more samples of audio at `rate` Hz for (item, content)."""
         item = self._items.get(item_id)
         if item is None:  # audio before conversation.item.added: track it anyway
             item = MirrorItem(item_id, "message", "assistant")
@@ -161,6 +164,8 @@ class ConversationMirror:
             self._order.append(item_id)
             self._bound()
         item.audio_samples[content_index] = item.audio_samples.get(content_index, 0) + samples
+        ms = 1000.0 * samples / rate
+        item.audio_ms[content_index] = item.audio_ms.get(content_index, 0.0) + ms
 
     def audio_finished(self, item_id: str, content_index: int) -> None:
         """The server sent all of that content's audio (``response.output_audio.done``)."""
@@ -253,7 +258,7 @@ def _heard(item: MirrorItem, output_rate: int) -> str:
     transcript = item.transcript
     if item.truncated_ms is None or not transcript:
         return transcript
-    total_ms = 1000 * item.audio_samples.get(0, 0) / output_rate if output_rate else 0
+    total_ms = item.audio_ms.get(0, 0.0)
     if total_ms <= 0:
         return ""
     fraction = min(1.0, item.truncated_ms / total_ms)

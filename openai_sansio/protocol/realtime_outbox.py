@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
+from ._errors import LocalProtocolError
 from .events.realtime import InputAudioBufferAppend
 
 __all__ = ["Outbox"]
@@ -45,8 +46,14 @@ class Outbox:
         """A new client event: its id and its JSON (remembered, not queued)."""
         event_id = self.ids()
         body = {"type": kind, "event_id": event_id, **(fields or {})}
+        try:
+            frame = _json.encode(body)
+        except (UnicodeEncodeError, TypeError, msgspec.EncodeError) as exc:
+            raise LocalProtocolError(
+                f"{kind}: cannot be sent as JSON ({exc})", error_hint="encode"
+            ) from None
         self._remember(event_id, kind, body)
-        return event_id, _json.encode(body)
+        return event_id, frame
 
     def send(self, kind: str, fields: Mapping[str, Any] | None = None) -> str:
         """Encode and queue a client event; returns its id."""
@@ -85,6 +92,10 @@ class Outbox:
         self._frames.clear()
         self.audio_ms = 0.0
         return out
+
+    def body(self, event_id: str) -> dict[str, Any] | None:
+        """The fields of the client event `event_id` as sent (``None`` once forgotten)."""
+        return self._bodies.get(event_id)
 
     def kind_of(self, event_id: str) -> str | None:
         """The type of the client event `event_id` (``None`` once forgotten)."""

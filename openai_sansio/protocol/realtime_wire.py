@@ -82,7 +82,9 @@ def _format(value: Any) -> tuple[int, int]:
     if not isinstance(kind, str) or kind not in _RATES:
         return 24000, 2
     rate = value.get("rate") if kind == "audio/pcm" else None
-    return (rate if isinstance(rate, int) and rate > 0 else _RATES[kind]), _WIDTHS[kind]
+    if not (isinstance(rate, int) and 8000 <= rate <= 192000):  # a server's nonsense: ignored
+        rate = _RATES[kind]
+    return rate, _WIDTHS[kind]
 
 
 def output_format_of(session: Mapping[str, Any]) -> SessionFormat:
