@@ -1,6 +1,6 @@
 """Run every benchmark (each in its own process) and print a summary of the goals.
 
-    PYTHONPATH=. .venv/bin/python bench/run_all.py            # all, ~2-3 minutes
+    PYTHONPATH=. .venv/bin/python bench/run_all.py            # all, ~4 minutes
     PYTHONPATH=. .venv/bin/python bench/run_all.py sse_framing decode_events
     PYTHONPATH=. .venv/bin/python bench/run_all.py --save bench/latest.md
     PYTHONPATH=. .venv/bin/python bench/run_all.py --proto   # + proto_suggestions.py
@@ -30,6 +30,8 @@ SCRIPTS = [
     "http_stack",
     "ws_frames",
     "ws_conversation",
+    "realtime",
+    "realtime_sessions",
     "audio_resample",
 ]
 

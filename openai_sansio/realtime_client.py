@@ -235,7 +235,7 @@ class RealtimeConnection:
                     self.output.reset()
                 self._playing = (event.response_id, event.item_id)
                 for pcm in self.output.push(event.delta):
-                    await self._tx.send(AudioFrame(pcm, event.response_id, event.item_id))
+                    await self._emit(AudioFrame(pcm, event.response_id, event.item_id))
                 continue
             if kind == "response.output_audio.done" and event.response_id not in self._silenced:
                 # the tail (zero-padded), the last one marked; an empty marker frame when the
@@ -243,7 +243,7 @@ class RealtimeConnection:
                 tail = self.output.flush() or [b""]
                 for n, pcm in enumerate(tail, 1):
                     last = n == len(tail)
-                    await self._tx.send(AudioFrame(pcm, event.response_id, event.item_id, last))
+                    await self._emit(AudioFrame(pcm, event.response_id, event.item_id, last))
             elif isinstance(event, ToolCall) and self._runner is not None:
                 self._runner.submit(event)
             elif isinstance(event, RolloverNeeded | ReconnectNeeded):
@@ -251,7 +251,15 @@ class RealtimeConnection:
                     isinstance(event, RolloverNeeded) or event.reason == "session_expired"
                 )
                 self._reconnect.set()
-            await self._tx.send(event)
+            await self._emit(event)
+
+    async def _emit(self, item: Any) -> None:
+        """Hand `item` to the caller: without a scheduler pass while the stream has room (the
+        common case, about 20x cheaper per audio frame), waiting when it is full."""
+        try:
+            self._tx.send_nowait(item)
+        except anyio.WouldBlock:
+            await self._tx.send(item)
 
     async def _tool_results(self) -> None:
         assert self._runner is not None
@@ -260,7 +268,7 @@ class RealtimeConnection:
             self._app(
                 "submit_tool_output", {"call_id": result.call_id, "output": result.output}, item
             )
-            await self._tx.send(result)
+            await self._emit(result)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -312,7 +320,7 @@ class RealtimeConnection:
         short_lived = 0  # consecutive sockets that died within a second: back off, then stop
         while not self._closing:
             if short_lived > self._reconnect_attempts:
-                await self._tx.send(
+                await self._emit(
                     APIError.build(
                         "the server keeps closing the session right after it opens",
                         code="connection_failed",
@@ -335,7 +343,7 @@ class RealtimeConnection:
                 error = getattr(exc, "error", None)
                 if not isinstance(error, APIError):
                     error = APIError.build(str(exc), code="connection_failed", source="transport")
-                await self._tx.send(error)
+                await self._emit(error)
                 self._opened.set()
                 return  # the session is over: the caller sees the error, then the end
             first = False
@@ -399,14 +407,14 @@ class RealtimeConnection:
                         record_received(self._recorder, t, event.data)
                     machine.receive_message(event.data)
                 except RemoteProtocolError as exc:
-                    await self._tx.send(
+                    await self._emit(
                         APIError.build(str(exc), code="bad_frame", source="transport")
                     )
                     return
                 await self._deliver()
                 self._wake.set()
             elif isinstance(event, Closed):
-                await self._tx.send(event)
+                await self._emit(event)
                 return
 
     async def _writer(self, ws: WebSocketTransport) -> None:

@@ -122,7 +122,7 @@ class WebSocketTransport:
         self._pending: deque[WSEvent] = deque()
         self._closed: Closed | None = None
         self._exhausted = False
-        self._write_lock = anyio.Lock()
+        self._write_lock = anyio.Lock(fast_acquire=True)  # no yield when free: one per frame
         self._reader_scope = anyio.CancelScope()
 
     @classmethod
