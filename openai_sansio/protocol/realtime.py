@@ -61,6 +61,7 @@ from .realtime_wire import (
     counter_ids,
     done_key,
     flatten_usage,
+    merge,
     output_format_of,
     plain,
     vad_of,
@@ -138,6 +139,7 @@ class RealtimeSession:
         self._tools = ToolFollowup()
         self._speech_during: str | None = None  # response active when speech_started arrived
         self._rollover_pending = False
+        self._close_expected = False  # a rollover was announced, or the session expired
         self._text: dict[str, list[str]] = {}  # response id -> text / transcript deltas
         self._transcript: dict[str, list[str]] = {}
         self._playing: tuple[str, int, str | None] | None = None  # item, content, response
@@ -168,6 +170,7 @@ class RealtimeSession:
         if self._waiting_creates and self.active_response is None:
             self._create_in_flight += 1  # a response asked for on the lost socket: ask again
             self._outbox.queue(self._waiting_creates.popleft())
+        self._maybe_followup()  # a tool batch whose follow-up the lost socket owed
 
     def connection_lost(self) -> None:
         """The socket closed. A response in flight ends ``interrupted``; queued frames other
@@ -182,9 +185,11 @@ class RealtimeSession:
         if self.active_response is not None:
             self._finish(self.active_response, "interrupted", "connection_lost", None, None, None)
         self._tools.lost()
-        if not self._rollover_pending:
+        if not self._close_expected:  # an announced rollover or an expiry is no surprise
             self._queue.push(ReconnectNeeded("connection_lost"))
         self._rollover_pending = False
+        self._close_expected = False
+        self._playing = None  # the audio counts of the old socket are gone with it
 
     @property
     def dropped_audio_ms(self) -> float:
@@ -208,7 +213,7 @@ class RealtimeSession:
     def update_session(self, **changes: Any) -> str:
         """Change the session (GA ``session`` fields; only these are sent). They are also kept
         for every later connection. Returns the client event id."""
-        self.desired.update(changes)
+        merge(self.desired, changes)
         return self._send("session.update", session={"type": "realtime", **changes})
 
     def append_audio(self, audio: bytes) -> None:
@@ -406,6 +411,7 @@ class RealtimeSession:
             and not self._waiting_creates
             and not self._tools.waiting_for_outputs
         ):
+            self._close_expected = True
             self._queue.push(RolloverNeeded())
 
     # ------------------------------------------------------------------ input
@@ -419,7 +425,7 @@ class RealtimeSession:
             if event.response_id in self._cancelled:
                 self.stale_dropped += 1
                 return
-        elif kind in _DONES:
+        elif kind in _DONES or kind == "response.done":
             key = done_key(kind, event)
             if key in self._finalised:
                 return  # a duplicated done: finalised once
@@ -615,6 +621,7 @@ class RealtimeSession:
         if self.active_response == response_id or self.active_response is None:
             if self.active_response is None and self._create_in_flight:
                 self._create_in_flight -= 1  # a done without its created
+                self._tools.response_created()  # it started (unseen) after what the server held
             self.active_response = None
         self._tools.response_done(response_id)
         if self.connected:
@@ -674,7 +681,7 @@ class RealtimeSession:
             handled = True
             self._queue.push(RealtimeError(error=error, handled=True))
             self._queue.push(ReconnectNeeded("session_expired", error))
-            self._rollover_pending = True  # the close that follows is expected
+            self._close_expected = True  # the close that follows is expected
             return
         self._queue.push(
             RealtimeError(

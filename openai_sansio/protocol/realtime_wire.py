@@ -31,6 +31,7 @@ __all__ = [
     "counter_ids",
     "done_key",
     "flatten_usage",
+    "merge",
     "output_format_of",
     "plain",
     "vad_of",
@@ -155,9 +156,23 @@ def plain(value: Any) -> Any:
     )
 
 
+def merge(into: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    """Deep-merge a ``session.update``'s fields into the session kept for new sockets (an
+    update of ``audio.input.turn_detection`` keeps ``audio.output``)."""
+    for key, value in changes.items():
+        current = into.get(key)
+        if isinstance(value, Mapping) and isinstance(current, dict):
+            merge(current, value)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+
+
 def done_key(kind: str, event: Any) -> str:
     """Identity of a ``*.done``: (type, response, item, content index)."""
-    response_id = getattr(event, "response_id", "")
+    response_id = getattr(event, "response_id", None)
+    if response_id is None:  # response.done names its response inside
+        response = getattr(event, "response", None)
+        response_id = getattr(response, "id", "") if response is not None else ""
     content_index = getattr(event, "content_index", "")
     return f"{kind}|{response_id}|{_item_id(event)}|{content_index}"
 
