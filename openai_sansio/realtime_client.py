@@ -407,9 +407,7 @@ class RealtimeConnection:
                         record_received(self._recorder, t, event.data)
                     machine.receive_message(event.data)
                 except RemoteProtocolError as exc:
-                    await self._emit(
-                        APIError.build(str(exc), code="bad_frame", source="transport")
-                    )
+                    await self._emit(APIError.build(str(exc), code="bad_frame", source="transport"))
                     return
                 await self._deliver()
                 self._wake.set()
