@@ -1035,8 +1035,6 @@ def scenario_mirror_root_insert() -> Scenario:
         "an item created with previous_item_id 'root' goes first; the server's echo says "
         "previous_item_id null (nothing precedes it), which the mirror must read as 'first', "
         "not 'unknown, append': the restore order shows it",
-        bug="realtime_mirror.py ConversationMirror._place: previous_item_id None (the server's "
-        "'first') is appended at the end; only the literal 'root' goes first",
     )
     s.opened()
     s.recv(added(user_text("u1", "Hello"), None))

@@ -148,8 +148,14 @@ def transcript(rid: str, item_id: str, delta: str) -> dict[str, Any]:
     }
 
 
-def speaking(wire: Wire, rid: str = "resp_1", item_id: str = "item_a", ms: int = 500) -> None:
-    wire.feed(created(rid), item_added(item_id), audio(rid, item_id, 24 * ms))
+def speaking(
+    wire: Wire,
+    rid: str = "resp_1",
+    item_id: str = "item_a",
+    ms: int = 500,
+    previous: str | None = None,
+) -> None:
+    wire.feed(created(rid), item_added(item_id, previous=previous), audio(rid, item_id, 24 * ms))
 
 
 def test_the_first_frame_is_the_ga_session_update() -> None:
@@ -408,7 +414,7 @@ def test_rollover_waits_for_a_turn_boundary_then_restores_the_conversation() -> 
             },
         }
     )
-    speaking(wire, rid="resp_1", item_id="a1", ms=1000)
+    speaking(wire, rid="resp_1", item_id="a1", ms=1000, previous="u1")
     wire.feed(transcript("resp_1", "a1", "Hi there friend"))
     wire.machine.handle_timeout(11.0)
     wire.flush()

@@ -445,7 +445,8 @@ class RealtimeSession:
         item = plain(event.item)
         if not isinstance(item, dict):
             return  # an item event without an item: nothing to mirror
-        self.mirror.upsert(item, getattr(event, "previous_item_id", None))
+        placed = event.type != "conversation.item.retrieved"  # the others say where it sits
+        self.mirror.upsert(item, getattr(event, "previous_item_id", None), placed=placed)
         item_id = item.get("id")
         if isinstance(item_id, str):
             self._tools.acked(item_id)  # the server holds that output now
@@ -533,7 +534,7 @@ class RealtimeSession:
         item = plain(event.item)
         if not isinstance(item, dict):
             return
-        self.mirror.upsert(item, None)
+        self.mirror.upsert(item, None, placed=False)
         if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
             self._surface(
                 item.get("call_id"),

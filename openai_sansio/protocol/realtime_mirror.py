@@ -93,9 +93,13 @@ class ConversationMirror:
 
     # ------------------------------------------------------------------ updates
 
-    def upsert(self, item: Mapping[str, Any], previous_item_id: str | None) -> MirrorItem | None:
-        """Add or refresh an item from a wire item object; placed after `previous_item_id`
-        (``None``: first, as the server says for the conversation's first item)."""
+    def upsert(
+        self, item: Mapping[str, Any], previous_item_id: str | None, *, placed: bool = True
+    ) -> MirrorItem | None:
+        """Add or refresh an item from a wire item object. With `placed` (a
+        ``conversation.item.*`` event, which says where the item sits) it goes after
+        `previous_item_id`, ``None`` meaning first (nothing precedes it); without (an output
+        item, whose conversation position comes later) a new item goes last."""
         item_id = item.get("id")
         if not isinstance(item_id, str):
             return None
@@ -103,12 +107,16 @@ class ConversationMirror:
         if known is None:
             known = MirrorItem(item_id, str(item.get("type") or "message"), _str(item.get("role")))
             self._items[item_id] = known
-            self._place(item_id, previous_item_id)
+            if placed:
+                self._place(item_id, previous_item_id)
+            else:
+                self._order.append(item_id)
             self._bound()
-        elif previous_item_id is not None and previous_item_id != known.previous_item_id:
+        elif placed and previous_item_id != known.previous_item_id:
             self._order.remove(item_id)
             self._place(item_id, previous_item_id)
-        known.previous_item_id = previous_item_id or known.previous_item_id
+        if placed:
+            known.previous_item_id = previous_item_id
         status = item.get("status")
         if isinstance(status, str):
             known.status = status
@@ -135,10 +143,7 @@ class ConversationMirror:
 
     def _place(self, item_id: str, previous_item_id: str | None) -> None:
         if previous_item_id is None or previous_item_id == "root":
-            if previous_item_id == "root":
-                self._order.insert(0, item_id)
-            else:
-                self._order.append(item_id)  # unknown position: the end is the best guess
+            self._order.insert(0, item_id)  # nothing precedes it
             return
         try:
             at = self._order.index(previous_item_id)
