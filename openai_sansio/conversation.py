@@ -361,7 +361,7 @@ class ResponsesConnection:
                     self._open_error = exc
                     self._opened.set()
                     return
-                self.machine.connection_failed(_error_of(exc))
+                self.machine.connection_lost(_error_of(exc))
                 self.notices.append(_error_of(exc))
                 self._dispatch()
                 continue

@@ -1851,13 +1851,13 @@ REFUSED = APIError.build(
 )
 
 
-def test_connection_failed_ends_every_queued_turn_interrupted() -> None:
+def test_connection_lost_with_an_error_ends_every_queued_turn_interrupted() -> None:
     socket = ResponsesSocket(GenerationParams(model=MODEL, store=False))
-    socket.connection_failed(REFUSED)  # nothing queued: nothing to say
+    socket.connection_lost(REFUSED)  # nothing queued: nothing to say
     assert list(socket.events()) == []
     first, second = socket.create("A"), socket.create("B", lane="side")
     assert socket.wants_connection
-    socket.connection_failed(REFUSED)
+    socket.connection_lost(REFUSED)
     assert list(socket.events()) == [
         TurnEvent(first, REFUSED),
         TurnEnded(first, "interrupted", None, REFUSED),
@@ -1877,31 +1877,35 @@ def test_connection_failed_ends_every_queued_turn_interrupted() -> None:
     assert third == 3
 
 
-def test_connection_failed_ends_a_turn_waiting_for_its_unsafe_replay() -> None:
+def test_connection_lost_with_an_error_ends_a_turn_waiting_for_its_unsafe_replay() -> None:
     socket = ResponsesSocket(GenerationParams(model=MODEL, store=False), replay_unsafe=True)
     socket.connection_made(0.0)
     turn = socket.create("A")
     socket.data_to_send()
     socket.connection_lost()  # re-queued for a resend on the next socket
     assert socket.wants_connection and not socket.in_flight
-    socket.connection_failed(REFUSED)
+    socket.connection_lost(REFUSED)
     ends = [e for e in socket.events() if isinstance(e, TurnEnded)]
     assert ends == [TurnEnded(turn, "interrupted", None, REFUSED)]
     assert not socket.wants_connection
 
 
-def test_connection_failed_raises_while_a_socket_is_open_or_draining() -> None:
+def test_connection_lost_with_an_error_while_open_also_ends_what_was_sent() -> None:
     socket = _socket()
-    socket.create("A")
-    with pytest.raises(LocalProtocolError) as info:
-        socket.connection_failed(REFUSED)
-    assert info.value.error_hint == "connection_state"
-    assert len(socket.data_to_send()) == 1  # the queued turn was left alone
-    socket.handle_timeout(3300.0)
-    assert socket.state is ConnectionState.DRAINING
-    with pytest.raises(LocalProtocolError):
-        socket.connection_failed(REFUSED)
-    assert [type(e) for e in socket.events()] == [TurnStarted]
+    sent = socket.create("A")
+    assert len(socket.data_to_send()) == 1
+    waiting = socket.create("B")  # behind A on the lane
+    socket.connection_lost(REFUSED)
+    events = list(socket.events())
+    ends = [(e.turn, e.status, e.error) for e in events if isinstance(e, TurnEnded)]
+    assert [(turn, status) for turn, status, _ in ends] == [
+        (sent, "interrupted"),
+        (waiting, "interrupted"),
+    ]
+    assert ends[0][2] is not None and ends[0][2].code == "connection_lost"  # may have run
+    assert ends[1][2] == REFUSED  # never sent
+    assert not any(isinstance(e, ReconnectNeeded) for e in events)  # the transport gave up
+    assert socket.state is ConnectionState.DISCONNECTED and not socket.wants_connection
 
 
 def test_ended_turns_are_forgotten_and_cancelling_one_is_a_no_op() -> None:

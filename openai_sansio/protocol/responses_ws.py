@@ -19,10 +19,11 @@ per-turn events, and decides everything the seed plugin guessed:
   turn with that status (a ``steered`` incomplete response continues in its successor).
 - **Rotation** before the 60-minute limit at a turn boundary (`next_deadline`/`handle_timeout`).
 
-Verbs: `connection_made(now)`, `connection_lost()`, `receive_message(text)`, `next_event()` /
-`events()`, `data_to_send()`, `create(...)`, `prewarm(...)`, `cancel(turn)`, `steer(...)`,
-`next_deadline()`, `handle_timeout(now)`. After every command and every `receive_message`, call
-`data_to_send()` and write what it returns (if the socket is open), then drain the events.
+Verbs: `connection_made(now)`, `connection_lost(error=None)`, `receive_message(text)`,
+`next_event()` / `events()`, `data_to_send()`, `create(...)`, `prewarm(...)`, `cancel(turn)`,
+`steer(...)`, `next_deadline()`, `handle_timeout(now)`. After every command and every
+`receive_message`, call `data_to_send()` and write what it returns (if the socket is open),
+then drain the events.
 """
 
 from __future__ import annotations
@@ -237,10 +238,13 @@ class ResponsesSocket:
         if not self.store:
             self._chains.clear()
 
-    def connection_lost(self) -> None:
-        """The socket closed (any reason). Turns whose frame was sent end ``interrupted``
-        (`TurnNotReplayed`) or, with ``replay_unsafe``, are queued for a full resend; unsent
-        turns wait for the next connection (`ReconnectNeeded` says so). Idempotent."""
+    def connection_lost(self, error: APIError | None = None) -> None:
+        """The socket closed (any reason), or none could be opened. Turns whose frame was sent
+        end ``interrupted`` (`TurnNotReplayed`) or, with ``replay_unsafe``, are queued for a
+        full resend; unsent turns wait for the next connection (`ReconnectNeeded` says so).
+        With `error` the transport gave up (reconnects exhausted, handshake refused): the
+        turns waiting for a connection end ``interrupted`` with it instead, since none of
+        them was sent. Idempotent."""
         self._connection("lost")
         self.connected_at = None
         self._rotate_pending = False  # the socket is gone: nothing left to rotate
@@ -254,17 +258,22 @@ class ResponsesSocket:
                     self._requeue(turn, "connection_lost", unsafe=True)
                 else:
                     self._queue.push(TurnNotReplayed(turn.id, "connection_lost"))
-                    error = APIError.build(
+                    lost = APIError.build(
                         "the socket closed after the request was sent; it may have run, so "
                         "it was not replayed",
                         code="connection_lost",
                         source="transport",
                     )
-                    self._queue.push(TurnEvent(turn.id, error))
-                    self._end(turn, "interrupted", None, error)
+                    self._queue.push(TurnEvent(turn.id, lost))
+                    self._end(turn, "interrupted", None, lost)
         if not self.store:
             self._chains.clear()
-        if self._queued:  # planned at send time, so they chain on what the new socket holds
+        if error is not None:
+            while self._queued:
+                turn = self._queued.popleft()
+                self._queue.push(TurnEvent(turn.id, error))
+                self._end(turn, "interrupted", None, error)
+        elif self._queued:  # planned at send time, so they chain on what the new socket holds
             self._queue.push(ReconnectNeeded("queued turns wait for a connection"))
 
     @property
@@ -277,19 +286,6 @@ class ResponsesSocket:
     def in_flight(self) -> bool:
         """True while a sent request has not ended (a cancelled turn's tail included)."""
         return any(self._inflight.values())
-
-    def connection_failed(self, error: APIError) -> None:
-        """No connection could be opened (the transport gave up, or the handshake was refused):
-        every queued turn ends ``interrupted`` with `error`, since none of them was sent. Only
-        while disconnected."""
-        if self.state is not ConnectionState.DISCONNECTED:
-            raise LocalProtocolError(
-                "connection_failed while a socket is open", error_hint="connection_state"
-            )
-        while self._queued:
-            turn = self._queued.popleft()
-            self._queue.push(TurnEvent(turn.id, error))
-            self._end(turn, "interrupted", None, error)
 
     # ------------------------------------------------------------------ commands
 
