@@ -16,7 +16,8 @@ bytes read as zero):
   ``interrupt`` (two bytes: the played position; variant: ms or samples, ``server_cancels``),
   ``submit_tool_output`` (a byte picks a surfaced call, or an unknown one), ``connection_lost``
   (variant 2: after the next operation, whose frames the dying socket did not take go back
-  with `unsent`; variant 1: again when closed) or ``connection_made``, a rollover
+  through ``connection_lost(unsent)``; variant 1: again when closed) or ``connection_made``,
+  a rollover
   (``connection_lost`` then ``connection_made``), ``handle_timeout`` (two bytes: seconds to
   advance the clock), ``commit_audio`` / ``clear_audio`` / ``update_session`` /
   ``delete_item`` / ``retrieve_item`` (variant).
@@ -678,8 +679,8 @@ class Harness:
         self.machine.connection_made(self.now)
         self.connected = self.new_socket = True
 
-    def lose(self) -> None:
-        self.machine.connection_lost()
+    def lose(self, unsent: list[bytes] | None = None) -> None:
+        self.machine.connection_lost(unsent or ())
         self.connected = False
 
     def feed(self, message: bytes | str) -> None:
@@ -750,8 +751,7 @@ class Harness:
         if self.dying:
             self.dying -= 1
             if not self.dying and self.connected:  # they go out first on the next socket
-                self.machine.unsent(frames)
-                self.lose()
+                self.lose(frames)
         for event in self.machine.events():
             self.check_event(event)
         assert len(self.machine.mirror) <= self.machine.mirror.max_items, "mirror over its bound"

@@ -136,6 +136,7 @@ class RealtimeConnection:
         self._playing: tuple[str | None, str | None] = (None, None)
         self._silenced: dict[str, None] = {}  # responses interrupted: no frame of them after
         self._planned = False  # the socket is being replaced on purpose (rollover, expiry)
+        self._unsent: list[bytes] = []  # frames the dying socket did not take
 
     # ------------------------------------------------------------------ commands
 
@@ -360,7 +361,8 @@ class RealtimeConnection:
                     closed = connector.ws.closed
                     code = closed.code if closed else None
                     self._recorder.closed(anyio.current_time() - self._t0, code)
-                self.machine.connection_lost()
+                unsent, self._unsent = self._unsent, []
+                self.machine.connection_lost(unsent)
                 await self._deliver()
         self._tx.close()
 
@@ -425,7 +427,7 @@ class RealtimeConnection:
                     await ws.send_text(frame)
                 except APIConnectionError:
                     # the socket is closing: what did not go out goes first on the next one
-                    self.machine.unsent(frames[sent:])
+                    self._unsent = frames[sent:]
                     return
 
 

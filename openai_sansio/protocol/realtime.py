@@ -34,7 +34,7 @@ After each command and each `receive_message`, write `data_to_send()` and drain 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from ._codec import server_decoder
@@ -172,9 +172,13 @@ class RealtimeSession:
             self._outbox.queue(self._waiting_creates.popleft())
         self._maybe_followup()  # a tool batch whose follow-up the lost socket owed
 
-    def connection_lost(self) -> None:
+    def connection_lost(self, unsent: Sequence[bytes] = ()) -> None:
         """The socket closed. A response in flight ends ``interrupted``; queued frames other
-        than audio wait for the next connection (audio stays bounded). Idempotent."""
+        than audio wait for the next connection (audio stays bounded). `unsent` are frames
+        `data_to_send` returned that never reached the socket: they go out first on the next
+        connection, after its setup. Idempotent."""
+        if unsent:
+            self._outbox.queue_first(list(unsent))
         if not self.connected:
             return
         self.connected = False
@@ -369,11 +373,6 @@ class RealtimeSession:
         return self._send("conversation.item.retrieve", item_id=item_id)
 
     # ------------------------------------------------------------------ output
-
-    def unsent(self, frames: list[bytes]) -> None:
-        """Frames `data_to_send` returned that never reached the socket (it closed): they go
-        out first on the next connection, after its setup."""
-        self._outbox.queue_first(frames)
 
     def data_to_send(self) -> list[bytes]:
         """Frames to write now (nothing while disconnected: they wait, audio bounded)."""
