@@ -45,7 +45,6 @@ from .protocol.realtime_config import (
 from .protocol.realtime_session_events import (
     Interruption,
     ReconnectNeeded,
-    ResponseFinished,
     RolloverNeeded,
 )
 from .protocol.trace import TraceRecorder
@@ -437,6 +436,3 @@ def _format_type(session: Any, side: str) -> str:
     )
     kind = fmt.get("type") if isinstance(fmt, dict) else None
     return kind if isinstance(kind, str) else "audio/pcm"
-
-
-_ = ResponseFinished  # re-exported for callers matching on it

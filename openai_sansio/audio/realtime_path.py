@@ -53,9 +53,12 @@ class InputPath:
 
     def push(self, pcm: bytes | bytearray | memoryview) -> bytes:
         """Convert one chunk; returns the session-format bytes ready for this chunk."""
-        data = self._odd + bytes(pcm)
-        cut = len(data) - len(data) % self._width
-        self._odd, whole = data[cut:], data[:cut]
+        if not self._odd and not len(pcm) % self._width:
+            whole: bytes | bytearray | memoryview = pcm  # whole samples: no copy
+        else:
+            data = self._odd + bytes(pcm)
+            cut = len(data) - len(data) % self._width
+            self._odd, whole = data[cut:], data[:cut]
         if not whole:
             return b""
         resampled = self._resampler.push_pcm16_bytes(whole, self.channels)
@@ -98,10 +101,12 @@ class OutputPath:
     def push(self, audio: bytes) -> list[bytes]:
         """One ``output_audio.delta`` -> the complete frames it makes."""
         if self.fmt == "audio/pcm":
-            data = self._odd + audio
-            cut = len(data) - len(data) % 2
-            self._odd = data[cut:]
-            pcm = data[:cut]
+            if not self._odd and not len(audio) % 2:
+                pcm = audio  # whole samples (the usual delta): no copy
+            else:
+                data = self._odd + audio
+                cut = len(data) - len(data) % 2
+                self._odd, pcm = data[cut:], data[:cut]
         else:
             decoded = ulaw_decode(audio) if self.fmt == "audio/pcmu" else alaw_decode(audio)
             pcm = pcm16_to_bytes(decoded)

@@ -60,7 +60,6 @@ from .realtime_wire import (
     classify_realtime_error,
     counter_ids,
     done_key,
-    flatten_usage,
     merge,
     output_format_of,
     plain,
@@ -579,7 +578,9 @@ class RealtimeSession:
                 type=e.get("type"),
                 source="response",
             )
-        usage = flatten_usage(plain(response.usage) if response.usage is not None else None)
+        usage = RealtimeUsage.from_usage(
+            plain(response.usage) if response.usage is not None else None
+        )
         self.usage = self.usage + usage
         reason = details.get("reason") if isinstance(details, dict) else None
         self._finish(

@@ -13,12 +13,9 @@ follow-up it sent (`sent`) and hands a refused one back (`refused`).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Final
+from .realtime_wire import Bounded
 
 __all__ = ["ToolFollowup"]
-
-_REMEMBERED: Final = 256
 
 
 class _Batch:
@@ -36,7 +33,7 @@ class ToolFollowup:
     def __init__(self) -> None:
         self._batches: dict[str, _Batch] = {}
         self._sent: str | None = None  # the follow-up sent for the current batch
-        self._ever: OrderedDict[str, None] = OrderedDict()  # every follow-up event id
+        self._ever = Bounded()  # every follow-up event id (the newest ones)
 
     @property
     def outstanding(self) -> bool:
@@ -90,9 +87,7 @@ class ToolFollowup:
 
     def sent(self, event_id: str) -> None:
         self._sent = event_id
-        self._ever[event_id] = None
-        if len(self._ever) > _REMEMBERED:
-            self._ever.popitem(last=False)
+        self._ever.remember(event_id)
 
     def refused(self, event_id: str) -> bool:
         """The server refused a ``response.create`` because a response was active. True when

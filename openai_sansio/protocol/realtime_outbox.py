@@ -12,7 +12,7 @@ Pure; used by `RealtimeSession`.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -20,10 +20,10 @@ import msgspec
 
 from ._errors import LocalProtocolError
 from .events.realtime import InputAudioBufferAppend
+from .realtime_wire import Bounded
 
 __all__ = ["Outbox"]
 
-_REMEMBERED: Final = 256
 _json: Final = msgspec.json.Encoder()
 
 
@@ -36,8 +36,7 @@ class Outbox:
         self.audio_ms = 0.0
         self.dropped_ms = 0.0
         self._frames: deque[tuple[bytes, float]] = deque()
-        self._kinds: OrderedDict[str, str] = OrderedDict()  # event id -> client event type
-        self._bodies: OrderedDict[str, dict[str, Any]] = OrderedDict()  # for `resend`
+        self._sent = Bounded()  # event id -> its fields as sent (type included), newest kept
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -52,7 +51,7 @@ class Outbox:
             raise LocalProtocolError(
                 f"{kind}: cannot be sent as JSON ({exc})", error_hint="encode"
             ) from None
-        self._remember(event_id, kind, body)
+        self._sent.remember(event_id, body)
         return event_id, frame
 
     def send(self, kind: str, fields: Mapping[str, Any] | None = None) -> str:
@@ -95,22 +94,17 @@ class Outbox:
 
     def body(self, event_id: str) -> dict[str, Any] | None:
         """The fields of the client event `event_id` as sent (``None`` once forgotten)."""
-        return self._bodies.get(event_id)
+        body: dict[str, Any] | None = self._sent.get(event_id)
+        return body
 
     def kind_of(self, event_id: str) -> str | None:
         """The type of the client event `event_id` (``None`` once forgotten)."""
-        return self._kinds.get(event_id)
+        body = self._sent.get(event_id)
+        return str(body["type"]) if body is not None else None
 
     def resend(self, event_id: str) -> tuple[str, bytes]:
         """The event `event_id` again, under a new id."""
-        body = dict(self._bodies.get(event_id) or {"type": "response.create"})
+        body = dict(self._sent.get(event_id) or {"type": "response.create"})
         body["event_id"] = new = self.ids()
-        self._remember(new, str(body["type"]), body)
+        self._sent.remember(new, body)
         return new, _json.encode(body)
-
-    def _remember(self, event_id: str, kind: str, body: dict[str, Any]) -> None:
-        self._kinds[event_id] = kind
-        self._bodies[event_id] = body
-        if len(self._kinds) > _REMEMBERED:
-            self._kinds.popitem(last=False)
-            self._bodies.popitem(last=False)

@@ -5,7 +5,6 @@
   per second, from the effective session the server reported.
 - `vad_of(session)`: whether server / semantic VAD is on and cancels a response by itself
   when the user starts speaking (``interrupt_response``, on unless set false).
-- `flatten_usage(usage)`: a ``response.done`` usage as a flat `RealtimeUsage`.
 - `classify_realtime_error(error)`: Realtime's own reading of error codes: most errors leave
   the session usable, so only auth, quota, billing and the retired beta shape are fatal.
 """
@@ -19,7 +18,6 @@ from typing import Any, Final, NamedTuple
 
 import msgspec
 
-from ._realtime_items import RealtimeUsage
 from .events.common import APIError
 
 __all__ = [
@@ -30,7 +28,6 @@ __all__ = [
     "classify_realtime_error",
     "counter_ids",
     "done_key",
-    "flatten_usage",
     "merge",
     "output_format_of",
     "plain",
@@ -111,11 +108,6 @@ def vad_of(session: Mapping[str, Any]) -> Vad:
     )
 
 
-def flatten_usage(usage: Mapping[str, Any] | None) -> RealtimeUsage:
-    """A ``response.done`` ``usage`` object, flattened (absent fields count 0)."""
-    return RealtimeUsage.from_usage(usage)
-
-
 def classify_realtime_error(error: APIError, *, vad: bool) -> APIError:
     """`error` with the Realtime classification: benign (a cancel that raced the end of a
     response; an empty commit while server VAD commits by itself), fatal (auth, quota,
@@ -140,11 +132,15 @@ def counter_ids(prefix: str) -> Callable[[], str]:
 
 
 class Bounded(OrderedDict[str, Any]):
-    """An insertion-ordered dict that forgets its oldest entries beyond `REMEMBERED`."""
+    """An insertion-ordered dict that forgets its oldest entries beyond `limit`."""
+
+    def __init__(self, limit: int = REMEMBERED) -> None:
+        super().__init__()
+        self.limit = limit
 
     def remember(self, key: str, value: Any = None) -> None:
         self[key] = value
-        if len(self) > REMEMBERED:
+        if len(self) > self.limit:
             self.popitem(last=False)
 
 
