@@ -27,12 +27,12 @@ import dataclasses
 import random
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.abc
 
+from ._socket_session import SocketSession
 from .errors import APIConnectionError, APITimeoutError
 from .protocol._errors import RemoteProtocolError
 from .protocol.events.common import APIError
@@ -136,7 +136,7 @@ class Turn:
         self._conversation._command("steer", args)
 
 
-class ResponsesConnection:
+class ResponsesConnection(SocketSession):
     """``async with client.responses.connect(...) as conv``: one conversation, one socket at
     a time. See the module docstring. Entering opens the first socket and raises its errors
     (`WebSocketHandshakeError`, `APIConnectionError`, `APITimeoutError`); leaving cancels the
@@ -157,6 +157,7 @@ class ResponsesConnection:
         rotate_after_s: float = ROTATE_AFTER_S,
         **transport_options: Any,
     ) -> None:
+        super().__init__()
         self._client = client
         self.machine = ResponsesSocket(
             params, replay_unsafe=replay_unsafe, rotate_after_s=rotate_after_s
@@ -166,17 +167,11 @@ class ResponsesConnection:
         self._backoff = (backoff_base, backoff_cap)
         self._jitter = jitter
         self._recorder = trace
-        self._t0 = 0.0
         self._transport_options = transport_options
         self._turns: dict[int, Turn] = {}
         self._ended: OrderedDict[int, Turn] = OrderedDict()
         self._wake = anyio.Event()
-        self._group: anyio.abc.TaskGroup | None = None
-        self._ws: WebSocketTransport | None = None
-        self._closing = False
         self._rotate = False
-        self._opened = anyio.Event()
-        self._open_error: BaseException | None = None
         self.connections = 0
         """Sockets opened so far (reconnects and rotations included)."""
         self.notices: deque[Any] = deque(maxlen=256)
@@ -280,9 +275,6 @@ class ResponsesConnection:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _now(self) -> float:
-        return anyio.current_time() - self._t0
-
     def _dispatch(self) -> None:
         """Hand the machine's events to their turns (or to `notices`)."""
         for event in self.machine.events():
@@ -306,45 +298,13 @@ class ResponsesConnection:
                     self._rotate = True
                 self.notices.append(event)
 
-    async def __aenter__(self) -> ResponsesConnection:
-        self._t0 = anyio.current_time()
-        group = anyio.create_task_group()
-        await group.__aenter__()
-        self._group = group
-        group.start_soon(self._supervise)
-        await self._opened.wait()
-        if self._open_error is not None:
-            await group.__aexit__(None, None, None)
-            self._group = None
-            raise self._open_error
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Cancel the open turns, close the socket (1000) and stop. Idempotent."""
-        if self._group is None:
-            return
+    async def _closing_down(self) -> None:
+        """Leaving: the open turns end cancelled (their tails are fenced), nothing more is
+        sent for them."""
         for turn_id in list(self._turns):
             self.machine.cancel(turn_id)
-        self._closing = True
         self._dispatch()
         self._wake.set()
-        group, self._group = self._group, None
-        ws = self._ws
-        if ws is not None:  # the closing handshake first: the server sees 1000, not a cut
-            with anyio.CancelScope(shield=True):
-                await ws.aclose(1000)
-            if self._recorder is not None:  # we closed it, normally
-                self._recorder.closed(anyio.current_time() - self._t0, 1000)
-        group.cancel_scope.cancel()
-        await group.__aexit__(None, None, None)
 
     async def _supervise(self) -> None:
         """Open sockets while the conversation lives: at once, then whenever turns wait."""
@@ -358,8 +318,7 @@ class ResponsesConnection:
                 connector = await self._open()
             except Exception as exc:  # every connect failure is the caller's to see, typed
                 if first:
-                    self._open_error = exc
-                    self._opened.set()
+                    self._first_opened(exc)
                     return
                 self.machine.connection_lost(_error_of(exc))
                 self.notices.append(_error_of(exc))
@@ -368,7 +327,7 @@ class ResponsesConnection:
             first = False
             self._rotate = False
             async with connector as ws:
-                self._opened.set()
+                self._first_opened()
                 await self._serve(ws)
 
     async def _open(self) -> Opened:

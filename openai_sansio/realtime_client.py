@@ -24,13 +24,13 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
 import msgspec
 
+from ._socket_session import SocketSession
 from .audio.realtime_path import InputPath, OutputPath
 from .errors import APIConnectionError
 from .protocol._errors import RemoteProtocolError
@@ -70,7 +70,7 @@ class AudioFrame(msgspec.Struct, frozen=True, gc=False):
     last: bool = False
 
 
-class RealtimeConnection:
+class RealtimeConnection(SocketSession):
     """See the module docstring. Entering opens the socket and raises its errors typed."""
 
     def __init__(
@@ -99,6 +99,8 @@ class RealtimeConnection:
     ) -> None:
         from .tools_runner import ToolRunner
 
+        super().__init__()
+
         self._client = client
         self.model = model
         self.config = config or RealtimeConfig()
@@ -125,13 +127,7 @@ class RealtimeConnection:
         self._transport_options = transport_options
         self._tx, self._rx = anyio.create_memory_object_stream[Any](max_events)
         self._wake = anyio.Event()
-        self._group: anyio.abc.TaskGroup | None = None
-        self._ws: WebSocketTransport | None = None
-        self._closing = False
         self._reconnect = anyio.Event()
-        self._opened = anyio.Event()
-        self._open_error: BaseException | None = None
-        self._t0 = 0.0
         self._playing: tuple[str | None, str | None] = (None, None)
         self._silenced: dict[str, None] = {}  # responses interrupted: no frame of them after
         self._planned = False  # the socket is being replaced on purpose (rollover, expiry)
@@ -149,7 +145,7 @@ class RealtimeConnection:
     def _app(self, call: str, args: dict[str, Any], result: Any) -> None:
         """Record a command for replay (``app`` records; audio appends are in ``send``)."""
         if self._recorder is not None:
-            self._recorder.app(anyio.current_time() - self._t0, call, args, result)
+            self._recorder.app(self._now(), call, args, result)
         self._wake.set()
 
     def send_text(self, text: str, *, respond: bool = True, **response: Any) -> str:
@@ -272,47 +268,19 @@ class RealtimeConnection:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def __aenter__(self) -> RealtimeConnection:
-        self._t0 = anyio.current_time()
-        group = anyio.create_task_group()
-        await group.__aenter__()
-        self._group = group
+    def _start_tasks(self, group: anyio.abc.TaskGroup) -> None:
         if self._runner is not None:
             self._runner.start(group)
             group.start_soon(self._tool_results)
-        group.start_soon(self._supervise)
-        await self._opened.wait()
-        if self._open_error is not None:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)
-            self._group = None
-            raise self._open_error
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the socket (1000), stop the tools and the tasks. Idempotent."""
-        if self._group is None:
-            return
-        self._closing = True
-        group, self._group = self._group, None
-        ws = self._ws
-        if ws is not None:
-            with anyio.CancelScope(shield=True):
-                await ws.aclose(1000)
-            if self._recorder is not None:  # we closed it, normally
-                self._recorder.closed(anyio.current_time() - self._t0, 1000)
+    async def _closing_down(self) -> None:
         if self._runner is not None:
             await self._runner.aclose()
-        group.cancel_scope.cancel()
-        await group.__aexit__(None, None, None)
+
+    async def aclose(self) -> None:
+        """Close the socket (1000), stop the tools and the tasks; the event stream ends.
+        Idempotent."""
+        await super().aclose()
         self._tx.close()
 
     async def _supervise(self) -> None:
@@ -337,20 +305,18 @@ class RealtimeConnection:
                 connector = await self._open()
             except Exception as exc:
                 if first:
-                    self._open_error = exc
-                    self._opened.set()
+                    self._first_opened(exc)
                     return
                 error = getattr(exc, "error", None)
                 if not isinstance(error, APIError):
                     error = APIError.build(str(exc), code="connection_failed", source="transport")
                 await self._emit(error)
-                self._opened.set()
                 return  # the session is over: the caller sees the error, then the end
             first = False
             self._reconnect = anyio.Event()
             opened_at = anyio.current_time()
             async with connector as ws:
-                self._opened.set()
+                self._first_opened()
                 await self._serve(ws)
             brief = anyio.current_time() - opened_at < 1.0 and not self._planned
             short_lived = short_lived + 1 if brief else 0
@@ -359,7 +325,7 @@ class RealtimeConnection:
                 if self._recorder is not None:
                     closed = connector.ws.closed
                     code = closed.code if closed else None
-                    self._recorder.closed(anyio.current_time() - self._t0, code)
+                    self._recorder.closed(self._now(), code)
                 unsent, self._unsent = self._unsent, []
                 self.machine.connection_lost(unsent)
                 await self._deliver()
@@ -404,7 +370,7 @@ class RealtimeConnection:
             if isinstance(event, TextMessage):
                 try:
                     if self._recorder is not None:
-                        t = anyio.current_time() - self._t0
+                        t = self._now()
                         record_received(self._recorder, t, event.data)
                     machine.receive_message(event.data)
                 except RemoteProtocolError as exc:
