@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
-import anyio.abc
 
 from ._socket_session import SocketSession
 from .errors import APIConnectionError, APITimeoutError
