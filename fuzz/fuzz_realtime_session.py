@@ -745,7 +745,7 @@ class Harness:
             # that the machine still holds back, with none going out ahead of it (queued or
             # unsent while the socket was down), waits for a response.done that never comes.
             ahead = any(_is_default_create(e) for e in sent)
-            assert ahead or not self.machine._waiting_creates, (
+            assert ahead or not self.machine._requests.waiting, (
                 "a response.create stranded by a reconnect"
             )
         if self.dying:

@@ -1767,10 +1767,6 @@ def scenario_out_of_band_not_in_conversation() -> Scenario:
         "out_of_band_not_in_conversation",
         "an out-of-band response's items are not in the conversation: the mirror keeps them "
         "out, so a restore on a new socket does not invent them",
-        bug="realtime.py RealtimeSession._on_output_item_done (mirror.upsert for every "
-        "response) and _on_audio_delta (mirror.add_audio creates the item, and _playing points "
-        "at it): items of out-of-band responses enter the mirror and are restored as "
-        "conversation items; skip responses in _oob",
     )
     _oob_frames(s)
     s.closed().expect(reconnect("connection_lost"))
@@ -2166,9 +2162,6 @@ def scenario_recover_twice() -> Scenario:
         "recover_twice",
         "the socket drops again before the new session echoed the restored items: the next "
         "socket restores the same conversation again (nothing is lost with the mirror)",
-        bug="realtime.py RealtimeSession.connection_made: mirror.clear() after restore_items "
-        "forgets the conversation until the server echoes it; a second drop before the echoes "
-        "restores nothing (keep the restored items until acknowledged, or do not clear)",
     )
     s.opened()
     s.recv(
@@ -2244,9 +2237,6 @@ def scenario_recover_unacked_output() -> Scenario:
         "part of the conversation the client built: it is created again on the new socket "
         "(same id) before the follow-up",
         session=TOOLS_SESSION,
-        bug="realtime.py RealtimeSession.connection_lost: ToolFollowup.lost() clears the "
-        "unacknowledged outputs and nothing re-sends them, so the new session has the call "
-        "without its output (and no follow-up is sent either, see recover_followup_in_flight)",
     )
     o1 = _weather_answered(s)
     s.closed().expect(reconnect("connection_lost"))
@@ -2302,11 +2292,6 @@ def scenario_recover_cut_to_received_transcript() -> Scenario:
         "client received before the cancel): the restored text is the transcript received, cut "
         "by the fraction heard of the audio received (100 of 200 ms: 3 of 6 words)",
         session=PUSH_TO_TALK,
-        bug="realtime_mirror.py ConversationMirror.upsert/_heard: the output_item.done / "
-        "conversation.item.done transcript (everything the server generated) replaces the "
-        "transcript received, but the cut fraction is computed against the audio received; "
-        "keep the received transcript for an item whose deltas were dropped, or scale by the "
-        "audio the transcript covers",
     )
     s.opened()
     item, e_item, e_create = s.iid(), s.eid(), s.eid()
@@ -2397,9 +2382,6 @@ def scenario_recover_call_arguments() -> Scenario:
         "its output_item.done: the restored function_call carries those arguments, then the "
         "output the caller submitted meanwhile and ONE follow-up",
         session=TOOLS_SESSION,
-        bug="realtime.py RealtimeSession._on_arguments_done: the arguments are not recorded in "
-        "the mirror (only output_item.done / conversation.item.done set them), so the restored "
-        "call has arguments ''",
     )
     s.opened()
     s.recv(*user_turn("u1", None, 1000), transcribed("u1", "Weather in Paris?"))
@@ -2503,8 +2485,6 @@ def scenario_out_of_band_lost_with_socket() -> Scenario:
         "out_of_band_lost_with_socket",
         "an out-of-band response in flight when the socket drops ends 'interrupted' like the "
         "default one: every response the caller heard of ends with a ResponseFinished",
-        bug="realtime.py RealtimeSession.connection_lost finishes only active_response: an "
-        "out-of-band response in flight never gets its ResponseFinished",
     )
     s.opened()
     options = {"conversation": "none", "output_modalities": ["text"]}
@@ -2526,10 +2506,6 @@ def scenario_interrupt_after_cancel_response() -> Scenario:
         "holds more than the client received: a later barge-in that heard everything received "
         "still truncates the item there",
         session=PUSH_TO_TALK,
-        bug="realtime.py RealtimeSession.interrupt: once the response is over, heard == "
-        "received sends nothing, though deltas of that item were dropped as stale (the "
-        "output_audio.done that followed the cancel marks its audio complete); remember "
-        "per (item, content) that audio was dropped and truncate at what was received",
     )
     item, r = _story(s)
     e = s.eid()

@@ -33,7 +33,6 @@ After each command and each `receive_message`, write `data_to_send()` and drain 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -44,6 +43,7 @@ from .events.common import APIError, NeedData, ToolCall
 from .realtime_followup import ToolFollowup
 from .realtime_mirror import ConversationMirror
 from .realtime_outbox import Outbox
+from .realtime_requests import ResponseRequests
 from .realtime_session_events import (
     AudioDropped,
     ConversationRestored,
@@ -61,6 +61,7 @@ from .realtime_wire import (
     counter_ids,
     done_key,
     merge,
+    outcome_of,
     output_format_of,
     plain,
     vad_of,
@@ -127,13 +128,11 @@ class RealtimeSession:
         self._format = SessionFormat()
         self._queue = EventQueue(())
         self._outbox = Outbox(self._ids, max_audio_ms=max_buffered_audio_ms)
-        self._create_in_flight = 0  # default-conversation response.create sent, not created
-        self._waiting_creates: deque[bytes] = deque()  # caller's creates behind an active one
-        self._cancel_on_created = False
+        self._requests = ResponseRequests(self._outbox)
         self._cancelled: Bounded = Bounded()
         self._finalised: Bounded = Bounded()
-        self._oob_in_flight = 0  # out-of-band response.create sent, not created
-        self._oob: Bounded = Bounded()  # out-of-band response ids
+        self._oob = self._requests.out_of_band  # out-of-band response ids
+        self._unechoed: Bounded = Bounded()  # client item id -> item, sent and not echoed
         self._surfaced: Bounded = Bounded()  # call ids
         self._tools = ToolFollowup()
         self._speech_during: str | None = None  # response active when speech_started arrived
@@ -155,21 +154,34 @@ class RealtimeSession:
         self._rollover_pending = False
         head = [self._outbox.encode("session.update", {"session": self.desired})[1]]
         if self.connections > 1:
-            restored = self.mirror.restore_items(self._format.rate)
-            self.mirror.clear()
-            previous: str | None = None
-            for item in restored:
-                body: dict[str, Any] = {"item": item}
-                if previous is not None:
-                    body["previous_item_id"] = previous
-                head.append(self._outbox.encode("conversation.item.create", body)[1])
-                previous = item["id"]
-            self._queue.push(ConversationRestored(len(restored), self.connections))
+            head.extend(self._restore())
         self._outbox.queue_first(head)
-        if self._waiting_creates and self.active_response is None:
-            self._create_in_flight += 1  # a response asked for on the lost socket: ask again
-            self._outbox.queue(self._waiting_creates.popleft())
+        if self.active_response is None:
+            self._requests.send_next()  # a response asked for on the lost socket: ask again
         self._maybe_followup()  # a tool batch whose follow-up the lost socket owed
+
+    def _restore(self) -> list[bytes]:
+        """The conversation for a new session: the mirror's items, then the items the client
+        created that the lost socket took but never echoed (a tool output sent just before the
+        drop). The mirror becomes that restored conversation, so a second drop before the
+        server echoes it restores it again."""
+        restored = self.mirror.restore_items(self._format.rate)
+        for item_id, item in list(self._unechoed.items()):
+            event_id, body = item
+            if item_id not in self.mirror and not self._outbox.queued(event_id):
+                restored.append(body)
+                del self._unechoed[item_id]
+        self.mirror.reset(restored)
+        frames: list[bytes] = []
+        previous: str | None = None
+        for item in restored:
+            fields: dict[str, Any] = {"item": item}
+            if previous is not None:
+                fields["previous_item_id"] = previous
+            frames.append(self._outbox.encode("conversation.item.create", fields)[1])
+            previous = item["id"]
+        self._queue.push(ConversationRestored(len(restored), self.connections))
+        return frames
 
     def connection_lost(self, unsent: Sequence[bytes] = ()) -> None:
         """The socket closed. A response in flight ends ``interrupted``; queued frames other
@@ -182,11 +194,14 @@ class RealtimeSession:
             return
         self.connected = False
         self.connected_at = None
-        self._create_in_flight = 0
-        self._cancel_on_created = False
+        self._requests.lost(self._tools.is_followup)
         self.session = {}
         if self.active_response is not None:
             self._finish(self.active_response, "interrupted", "connection_lost", None, None, None)
+        for response_id in list(self._requests.open_out_of_band):
+            self._finish(
+                response_id, "interrupted", "connection_lost", None, None, None, out_of_band=True
+            )
         self._tools.lost()
         if not self._close_expected:  # an announced rollover or an expiry is no surprise
             self._queue.push(ReconnectNeeded("connection_lost"))
@@ -206,8 +221,7 @@ class RealtimeSession:
         return (
             self.connected
             and self.active_response is None
-            and not self._create_in_flight
-            and not self._waiting_creates
+            and not self._requests.pending
             and not self._tools.outstanding
         )
 
@@ -243,9 +257,11 @@ class RealtimeSession:
         the item id."""
         body = dict(item)
         body.setdefault("id", self._item_id())
+        item_id = str(body["id"])
         extra = {"previous_item_id": previous_item_id} if previous_item_id else {}
-        self._send("conversation.item.create", item=body, **extra)
-        return str(body["id"])
+        event_id = self._send("conversation.item.create", item=body, **extra)
+        self._unechoed.remember(item_id, (event_id, body))
+        return item_id
 
     def send_text(self, text: str, *, respond: bool = True, **response: Any) -> str:
         """A user text message, then (by default) a response. Returns the item id."""
@@ -261,24 +277,13 @@ class RealtimeSession:
         metadata, conversation, input, tools...). A default-conversation response waits while
         another is active (sent after its ``response.done``); an out-of-band one
         (``conversation="none"``) goes at once. Returns the client event id."""
-        event_id, frame = self._outbox.encode(
-            "response.create", {"response": response} if response else {}
-        )
-        if response.get("conversation") == "none":
-            self._oob_in_flight += 1
-            self._outbox.queue(frame)
-        elif self.active_response is not None or self._create_in_flight:
-            self._waiting_creates.append(frame)
-        else:
-            self._create_in_flight += 1
-            self._outbox.queue(frame)
-        return event_id
+        return self._requests.ask(response, active=self.active_response is not None)
 
     def cancel_response(self) -> str | None:
         """``response.cancel`` of the active response (nothing when none is active)."""
         if self.active_response is None:
-            if self._create_in_flight:
-                self._cancel_on_created = True
+            if self._requests.asked:
+                self._requests.cancel_on_created = True
             return None
         response_id = self.active_response
         self._cancelled.remember(response_id)
@@ -310,38 +315,29 @@ class RealtimeSession:
                 self._send("response.cancel", response_id=response_id)
                 cancelled = True
             self._cancelled.remember(response_id)
-        elif self._create_in_flight:
-            self._cancel_on_created = True
+        elif self._requests.asked:
+            self._requests.cancel_on_created = True
             cancelled = True
         if playing is None:
             return Interruption(item_id=None, cancelled=cancelled, response_id=response_id)
         item_id, content_index, playing_response = playing
-        item = self.mirror.get(item_id)
-        received = item.audio_ms.get(content_index, 0.0) if item else 0.0
         if played_samples is not None:
             played_ms = 1000.0 * played_samples / rate
-        heard = max(0.0, min(played_ms or 0.0, received))
-        received_ms = int(received)  # whole ms, never past what was received
-        heard_ms = int(heard)
-        truncated = deleted = False
-        if heard_ms == 0:
+        heard_ms, received_ms, cut = self.mirror.cut_at(
+            item_id,
+            content_index,
+            played_ms or 0.0,
+            streaming=playing_response is not None and playing_response == response_id,
+        )
+        if cut == "delete":
             self._send("conversation.item.delete", item_id=item_id)
-            deleted = True
-        elif heard_ms < received_ms or (
-            playing_response is not None
-            and playing_response == response_id
-            and item is not None
-            and content_index not in item.audio_done
-        ):
-            # less than received was heard, or audio was still on its way (the client drops
-            # it as stale, but the server's item has it): the server must cut its copy
+        elif cut == "truncate":
             self._send(
                 "conversation.item.truncate",
                 item_id=item_id,
                 content_index=content_index,
                 audio_end_ms=heard_ms,
             )
-            truncated = True
         self._playing = None
         return Interruption(
             item_id=item_id,
@@ -349,8 +345,8 @@ class RealtimeSession:
             played_ms=heard_ms,
             received_ms=received_ms,
             cancelled=cancelled,
-            truncated=truncated,
-            deleted=deleted,
+            truncated=cut == "truncate",
+            deleted=cut == "delete",
             response_id=playing_response,
         )
 
@@ -405,8 +401,7 @@ class RealtimeSession:
             self._rollover_pending
             and self.connected
             and self.active_response is None
-            and not self._create_in_flight
-            and not self._waiting_creates
+            and not self._requests.pending
             and not self._tools.waiting_for_outputs
         ):
             self._close_expected = True
@@ -422,6 +417,11 @@ class RealtimeSession:
         if kind in _AUDIO_DELTAS:
             if event.response_id in self._cancelled:
                 self.stale_dropped += 1
+                if isinstance(event.item_id, str):  # the server's item holds more than ours
+                    content = getattr(event, "content_index", 0)
+                    self.mirror.mark_stale(
+                        event.item_id, content if isinstance(content, int) else 0
+                    )
                 return
         elif kind in _DONES or kind == "response.done":
             key = done_key(kind, event)
@@ -448,6 +448,7 @@ class RealtimeSession:
         item_id = item.get("id")
         if isinstance(item_id, str):
             self._tools.acked(item_id)  # the server holds that output now
+            self._unechoed.pop(item_id, None)
 
     def _on_truncated(self, event: Any) -> None:
         if isinstance(event.item_id, str) and isinstance(event.audio_end_ms, int):
@@ -469,23 +470,19 @@ class RealtimeSession:
         if response is None or not isinstance(response.id, str):
             return  # nothing to track without the response's id
         response_id = response.id
-        if response.conversation_id is None and self._oob_in_flight:
-            self._oob_in_flight -= 1  # ours: only the client starts out-of-band responses
-            self._oob.remember(response_id)
-            return
-        if self._create_in_flight:
-            self._create_in_flight -= 1
+        if self._requests.created(response_id, response.conversation_id):
+            return  # out of band: not the conversation's active response
         self.active_response = response_id
         self._speech_during = None
         self._tools.response_created()
-        if self._cancel_on_created:
-            self._cancel_on_created = False
+        if self._requests.cancel_on_created:
+            self._requests.cancel_on_created = False
             self._cancelled.remember(response_id)
             self._send("response.cancel", response_id=response_id)
 
     def _on_audio_delta(self, event: Any) -> None:
-        if not isinstance(event.item_id, str):
-            return  # audio of no item: nothing can be truncated against it
+        if not isinstance(event.item_id, str) or event.response_id in self._oob:
+            return  # audio of no item, or out of the conversation: nothing to truncate
         content = event.content_index if isinstance(event.content_index, int) else 0
         fmt = self._format  # counted at the rate in force when it arrived
         self.mirror.add_audio(
@@ -499,13 +496,13 @@ class RealtimeSession:
 
     def _on_transcript_delta(self, event: Any) -> None:
         delta = event.delta if isinstance(event.delta, str) else ""
-        if isinstance(event.item_id, str):
+        if isinstance(event.item_id, str) and event.response_id not in self._oob:
             self.mirror.add_transcript(event.item_id, delta)
         self._collect(self._transcript, event.response_id, delta)
 
     def _on_text_delta(self, event: Any) -> None:
         delta = event.delta if isinstance(event.delta, str) else ""
-        if isinstance(event.item_id, str):
+        if isinstance(event.item_id, str) and event.response_id not in self._oob:
             self.mirror.add_text(event.item_id, delta)
         self._collect(self._text, event.response_id, delta)
 
@@ -519,6 +516,8 @@ class RealtimeSession:
             del into[next(iter(into))]
 
     def _on_arguments_done(self, event: Any) -> None:
+        if event.response_id not in self._oob and isinstance(event.item_id, str):
+            self.mirror.call_arguments(event.item_id, event.call_id, event.name, event.arguments)
         self._surface(
             event.call_id,
             event.name,
@@ -532,7 +531,8 @@ class RealtimeSession:
         item = plain(event.item)
         if not isinstance(item, dict):
             return
-        self.mirror.upsert(item, None, placed=False)
+        if event.response_id not in self._oob:  # out-of-band items are in no conversation
+            self.mirror.upsert(item, None, placed=False)
         if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
             self._surface(
                 item.get("call_id"),
@@ -560,29 +560,19 @@ class RealtimeSession:
             item_id=item_id if isinstance(item_id, str) else None,
             index=index if isinstance(index, int) else 0,
         )
-        if isinstance(response_id, str):
-            self._tools.call(response_id, call_id)
+        if isinstance(response_id, str) and response_id not in self._oob:
+            self._tools.call(response_id, call_id)  # out-of-band calls are the caller's alone
         self._queue.push(call)
 
     def _on_response_done(self, event: Any) -> None:
         response = event.response
         if response is None or not isinstance(response.id, str):
             return
-        details = plain(response.status_details) if response.status_details else {}
-        error = None
-        if isinstance(details, dict) and isinstance(details.get("error"), dict):
-            e = details["error"]
-            error = APIError.build(
-                str(e.get("message") or "the response failed"),
-                code=e.get("code"),
-                type=e.get("type"),
-                source="response",
-            )
+        reason, error = outcome_of(response.status_details)
         usage = RealtimeUsage.from_usage(
             plain(response.usage) if response.usage is not None else None
         )
         self.usage = self.usage + usage
-        reason = details.get("reason") if isinstance(details, dict) else None
         self._finish(
             response.id,
             response.status or "completed",
@@ -618,29 +608,29 @@ class RealtimeSession:
             )
         )
         if out_of_band:
+            self._requests.finished_out_of_band(response_id)
             return
         if self.active_response == response_id or self.active_response is None:
-            if self.active_response is None and self._create_in_flight:
-                self._create_in_flight -= 1  # a done without its created
+            if self.active_response is None and self._requests.asked:
+                self._requests.done_without_created()
                 self._tools.response_created()  # it started (unseen) after what the server held
             self.active_response = None
         self._tools.response_done(response_id)
         if self.connected:
-            if self._waiting_creates and self.active_response is None:
-                self._create_in_flight += 1
-                self._outbox.queue(self._waiting_creates.popleft())
+            if self.active_response is None:
+                self._requests.send_next()
             self._maybe_followup()
             self._maybe_rollover()
 
     def _maybe_followup(self) -> None:
         """ONE response.create for a finished batch, when nothing is active."""
-        if self.active_response is not None or self._create_in_flight or self._waiting_creates:
+        if self.active_response is not None or self._requests.pending:
             return
         if self._tools.due():
             body = {"response": dict(self.followup)} if self.followup else {}
             event_id = self._outbox.send("response.create", body)
             self._tools.sent(event_id)
-            self._create_in_flight += 1
+            self._requests.asked_now(event_id)
 
     def _on_error(self, event: Any) -> None:
         detail = plain(event.error) if event.error is not None else {}
@@ -659,6 +649,11 @@ class RealtimeSession:
         )
         client_type = self._outbox.kind_of(client_event) if isinstance(client_event, str) else None
         handled = False
+        if client_type == "conversation.item.create":  # refused: the server never held it
+            assert isinstance(client_event, str)
+            item = (self._outbox.body(client_event) or {}).get("item")
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                self._unechoed.pop(item["id"], None)
         if code == "conversation_already_has_active_response" and client_type == "response.create":
             assert isinstance(client_event, str)
             body = self._outbox.body(client_event) or {}
@@ -666,17 +661,15 @@ class RealtimeSession:
             if isinstance(options, dict) and options.get("conversation") == "none":
                 # an out-of-band request refused: not the default conversation's; the caller
                 # sees the error (nothing is retried on its behalf)
-                self._oob_in_flight = max(0, self._oob_in_flight - 1)
+                self._requests.refused_out_of_band(client_event)
                 self._queue.push(
                     RealtimeError(
                         error=error, client_event_id=client_event, client_event_type=client_type
                     )
                 )
                 return
-            if self._create_in_flight:
-                self._create_in_flight -= 1
-            if not self._tools.refused(client_event):  # a follow-up is owed again if needed
-                self._waiting_creates.appendleft(self._outbox.resend(client_event)[1])
+            # a follow-up is owed again if needed; the caller's own request is asked again
+            self._requests.refused(client_event, again=not self._tools.refused(client_event))
             handled = True
         elif code == "session_expired":
             handled = True

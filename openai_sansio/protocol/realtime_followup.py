@@ -89,6 +89,10 @@ class ToolFollowup:
         self._sent = event_id
         self._ever.remember(event_id)
 
+    def is_followup(self, event_id: str) -> bool:
+        """Whether the ``response.create`` `event_id` was a follow-up sent by this object."""
+        return event_id in self._ever
+
     def refused(self, event_id: str) -> bool:
         """The server refused a ``response.create`` because a response was active. True when
         it was a follow-up: it is owed again after that response, unless that response

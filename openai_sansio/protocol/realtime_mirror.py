@@ -38,6 +38,7 @@ class MirrorItem:
         "output",
         "previous_item_id",
         "role",
+        "stale",
         "status",
         "text",
         "transcript",
@@ -57,6 +58,7 @@ class MirrorItem:
         self.audio_ms: dict[int, float] = {}  # the same as a duration, at each delta's rate
         self.audio_done: set[int] = set()  # content indexes whose audio ended
         self.truncated_ms: int | None = None
+        self.stale: set[int] = set()  # content indexes whose later deltas were dropped
         self.call_id: str | None = None
         self.name: str | None = None
         self.arguments: str | None = None
@@ -90,6 +92,15 @@ class ConversationMirror:
     def clear(self) -> None:
         self._items.clear()
         self._order.clear()
+
+    def reset(self, items: list[dict[str, Any]]) -> None:
+        """Become the conversation `items` (wire item objects, in order): what a new session
+        was given by `restore_items`, so the mirror matches the server again."""
+        self.clear()
+        previous: str | None = None
+        for item in items:
+            self.upsert(item, previous)
+            previous = item["id"]
 
     # ------------------------------------------------------------------ updates
 
@@ -137,7 +148,8 @@ class ConversationMirror:
                     transcripts.append(part["transcript"])
             if texts:
                 known.text = "".join(texts)
-            if transcripts and "".join(transcripts):
+            if transcripts and "".join(transcripts) and not known.stale:
+                # (once deltas were dropped, the transcript received is the one to cut)
                 known.transcript = "".join(transcripts)
         return known
 
@@ -172,6 +184,23 @@ class ConversationMirror:
         ms = 1000.0 * samples / rate
         item.audio_ms[content_index] = item.audio_ms.get(content_index, 0.0) + ms
 
+    def mark_stale(self, item_id: str, content_index: int) -> None:
+        """Deltas for (item, content) were dropped (their response was cancelled): the
+        server's copy holds more than the client received."""
+        item = self._items.get(item_id)
+        if item is not None:
+            item.stale.add(content_index)
+
+    def call_arguments(self, item_id: str, call_id: Any, name: Any, arguments: Any) -> None:
+        """A function call's arguments are complete (before its item is done)."""
+        item = self._items.get(item_id)
+        if item is None:
+            return
+        item.type = "function_call"
+        for field, value in (("call_id", call_id), ("name", name), ("arguments", arguments)):
+            if isinstance(value, str):
+                setattr(item, field, value)
+
     def audio_finished(self, item_id: str, content_index: int) -> None:
         """The server sent all of that content's audio (``response.output_audio.done``)."""
         item = self._items.get(item_id)
@@ -197,6 +226,28 @@ class ConversationMirror:
         item = self._items.get(item_id)
         if item is not None:
             item.truncated_ms = audio_end_ms
+
+    def cut_at(
+        self, item_id: str, content_index: int, played_ms: float, *, streaming: bool
+    ) -> tuple[int, int, str | None]:
+        """Where a barge-in cuts (item, content): ``(heard_ms, received_ms, command)``.
+
+        Heard is what was played clamped to the audio received, in whole ms. The command is
+        ``"delete"`` when nothing was heard, ``"truncate"`` when the server's copy holds more
+        than was heard (less than received was heard, deltas were dropped as stale, or the
+        response is still `streaming` that content), else ``None``."""
+        item = self._items.get(item_id)
+        received = item.audio_ms.get(content_index, 0.0) if item is not None else 0.0
+        received_ms = int(received)  # whole ms, never past what was received
+        heard_ms = int(max(0.0, min(played_ms, received)))
+        if heard_ms == 0:
+            return heard_ms, received_ms, "delete"
+        more_on_server = item is not None and (
+            content_index in item.stale or (streaming and content_index not in item.audio_done)
+        )
+        if heard_ms < received_ms or more_on_server:
+            return heard_ms, received_ms, "truncate"
+        return heard_ms, received_ms, None
 
     # ------------------------------------------------------------------ restore
 

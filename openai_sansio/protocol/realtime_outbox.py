@@ -7,6 +7,8 @@
 - ``input_audio_buffer.append`` frames carry their duration; at most `max_audio_ms` of them
   wait for the socket, the oldest dropped beyond that (a slow or absent socket never grows
   memory). Other events are never dropped.
+- Frames keep their event id while queued, so after a drop the session can tell a command
+  that reached the dead socket (`queued` is false) from one still waiting to be written.
 Pure; used by `RealtimeSession`.
 """
 
@@ -35,7 +37,8 @@ class Outbox:
         self.max_audio_ms = max_audio_ms
         self.audio_ms = 0.0
         self.dropped_ms = 0.0
-        self._frames: deque[tuple[bytes, float]] = deque()
+        self._frames: deque[tuple[bytes, float, str | None]] = deque()
+        self._taken: deque[tuple[bytes, float, str | None]] = deque()  # the last `take`
         self._sent = Bounded()  # event id -> its fields as sent (type included), newest kept
 
     def __len__(self) -> int:
@@ -57,29 +60,41 @@ class Outbox:
     def send(self, kind: str, fields: Mapping[str, Any] | None = None) -> str:
         """Encode and queue a client event; returns its id."""
         event_id, frame = self.encode(kind, fields)
-        self._frames.append((frame, 0.0))
+        self._frames.append((frame, 0.0, event_id))
         return event_id
 
-    def queue(self, frame: bytes) -> None:
-        self._frames.append((frame, 0.0))
+    def queue(self, frame: bytes, event_id: str | None = None) -> None:
+        self._frames.append((frame, 0.0, event_id))
 
     def queue_first(self, frames: list[bytes]) -> None:
-        """Put `frames` ahead of everything queued (a new connection's setup)."""
-        self._frames.extendleft((f, 0.0) for f in reversed(frames))
+        """Put `frames` ahead of everything queued (a new connection's setup, or frames the
+        last `take` returned that never reached the socket: those keep their event ids)."""
+        ids = {id(f): i for f, _, i in self._taken}
+        self._frames.extendleft((f, 0.0, ids.get(id(f))) for f in reversed(frames))
+
+    def queued(self, event_id: str) -> bool:
+        """Whether the client event `event_id` still waits to be written."""
+        return any(i == event_id for _, _, i in self._frames)
+
+    def frame_of(self, event_id: str) -> bytes | None:
+        """The client event `event_id` encoded again, same id (``None`` once forgotten)."""
+        body = self._sent.get(event_id)
+        return _json.encode(body) if body is not None else None
 
     def audio(self, audio: bytes, ms: float) -> float:
         """Queue an append of `ms` of audio; returns how many ms of older audio it dropped."""
-        self._frames.append((_json.encode(InputAudioBufferAppend(audio=audio)), ms))
+        self._frames.append((_json.encode(InputAudioBufferAppend(audio=audio)), ms, None))
         self.audio_ms += ms
         if self.audio_ms <= self.max_audio_ms:
             return 0.0
         dropped = 0.0
-        kept: deque[tuple[bytes, float]] = deque()
-        for frame, length in self._frames:
+        kept: deque[tuple[bytes, float, str | None]] = deque()
+        for entry in self._frames:
+            length = entry[1]
             if length and self.audio_ms - dropped > self.max_audio_ms:
                 dropped += length
                 continue
-            kept.append((frame, length))
+            kept.append(entry)
         self._frames = kept
         self.audio_ms -= dropped
         self.dropped_ms += dropped
@@ -87,10 +102,10 @@ class Outbox:
 
     def take(self) -> list[bytes]:
         """Everything queued, in order (the queue empties)."""
-        out = [frame for frame, _ in self._frames]
-        self._frames.clear()
+        taken, self._frames = self._frames, deque()
+        self._taken = taken
         self.audio_ms = 0.0
-        return out
+        return [frame for frame, _, _ in taken]
 
     def body(self, event_id: str) -> dict[str, Any] | None:
         """The fields of the client event `event_id` as sent (``None`` once forgotten)."""

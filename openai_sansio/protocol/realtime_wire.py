@@ -163,6 +163,25 @@ def merge(into: dict[str, Any], changes: Mapping[str, Any]) -> None:
             into[key] = dict(value) if isinstance(value, Mapping) else value
 
 
+def outcome_of(status_details: Any) -> tuple[str | None, APIError | None]:
+    """``response.status_details`` as (reason, error): why a response ended early and the
+    error that failed it, if any."""
+    details = plain(status_details) if status_details else {}
+    if not isinstance(details, dict):
+        return None, None
+    reason = details.get("reason")
+    error = None
+    if isinstance(details.get("error"), dict):
+        e = details["error"]
+        error = APIError.build(
+            str(e.get("message") or "the response failed"),
+            code=e.get("code"),
+            type=e.get("type"),
+            source="response",
+        )
+    return (reason if isinstance(reason, str) else None), error
+
+
 def done_key(kind: str, event: Any) -> str:
     """Identity of a ``*.done``: (type, response, item, content index)."""
     response_id = getattr(event, "response_id", None)
