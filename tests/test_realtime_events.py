@@ -585,7 +585,9 @@ def test_dtmf_has_no_event_id_and_rate_limits_may_be_partial() -> None:
 def test_response_helpers_read_missing_parts_as_empty() -> None:
     response = rt.RealtimeResponse(id="r", max_output_tokens="inf")
     assert response.items == [] and response.reason is None
-    assert rt.RealtimeResponse(status_details={"reason": 3}).reason is None
+    details = rt.RealtimeStatusDetails(type="cancelled", reason="turn_detected")
+    assert rt.RealtimeResponse(status_details=details).reason == "turn_detected"
+    assert rt.RealtimeResponse(status_details=rt.RealtimeStatusDetails()).reason is None
     assert rt.RealtimeItem(type="function_call").parts == []
     assert json.loads(encode_event(rt.ResponseDone(response=response))) == {
         "type": "response.done",

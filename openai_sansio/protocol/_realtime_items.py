@@ -156,16 +156,22 @@ def conversation_item_create(
     return event
 
 
-def _count(source: Mapping[str, Any], key: str) -> int:
-    value = source.get(key)
+def _field(source: Any, key: str) -> Any:
+    """`key` of a JSON object or of a typed record (``None`` when absent)."""
+    if isinstance(source, Mapping):
+        return source.get(key)
+    return getattr(source, key, None)
+
+
+def _count(source: Any, key: str) -> int:
+    value = _field(source, key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return 0
     return value
 
 
-def _sub(source: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = source.get(key)
-    return value if isinstance(value, Mapping) else {}
+def _sub(source: Any, key: str) -> Any:
+    return _field(source, key)
 
 
 class RealtimeUsage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -207,9 +213,10 @@ class RealtimeUsage(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     )
 
     @classmethod
-    def from_usage(cls, usage: Mapping[str, Any] | None) -> RealtimeUsage:
-        """From a ``response.usage`` object; missing, null or malformed counts are 0."""
-        if not isinstance(usage, Mapping):
+    def from_usage(cls, usage: Any) -> RealtimeUsage:
+        """From a ``response.usage`` object (JSON or the typed `RealtimeResponseUsage`);
+        missing, null or malformed counts are 0."""
+        if usage is None:
             return cls()
         inp = _sub(usage, "input_token_details")
         cached = _sub(inp, "cached_tokens_details")

@@ -569,9 +569,7 @@ class RealtimeSession:
         if response is None or not isinstance(response.id, str):
             return
         reason, error = outcome_of(response.status_details)
-        usage = RealtimeUsage.from_usage(
-            plain(response.usage) if response.usage is not None else None
-        )
+        usage = RealtimeUsage.from_usage(response.usage)
         self.usage = self.usage + usage
         self._finish(
             response.id,

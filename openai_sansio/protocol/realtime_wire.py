@@ -164,19 +164,18 @@ def merge(into: dict[str, Any], changes: Mapping[str, Any]) -> None:
 
 
 def outcome_of(status_details: Any) -> tuple[str | None, APIError | None]:
-    """``response.status_details`` as (reason, error): why a response ended early and the
-    error that failed it, if any."""
-    details = plain(status_details) if status_details else {}
-    if not isinstance(details, dict):
+    """``response.status_details`` (a `RealtimeStatusDetails`) as (reason, error): why a
+    response ended early and the error that failed it, if any."""
+    if status_details is None:
         return None, None
-    reason = details.get("reason")
+    reason = getattr(status_details, "reason", None)
+    detail = getattr(status_details, "error", None)
     error = None
-    if isinstance(details.get("error"), dict):
-        e = details["error"]
+    if detail is not None:
         error = APIError.build(
-            str(e.get("message") or "the response failed"),
-            code=e.get("code"),
-            type=e.get("type"),
+            str(detail.message or "the response failed"),
+            code=detail.code,
+            type=detail.type,
             source="response",
         )
     return (reason if isinstance(reason, str) else None), error

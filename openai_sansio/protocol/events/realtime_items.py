@@ -16,9 +16,11 @@ Audio is ``bytes``: msgspec decodes and encodes base64 for ``bytes`` fields nati
 so no caller ever calls ``base64`` on the hot path. Invalid base64 in a known field is a
 schema violation (`RemoteProtocolError`), like any wrong field type.
 
-Next: shapes the machines only pass through (``status_details``, ``usage``, MCP errors and
-tool lists, response ``audio``) stay plain JSON values (`Any`); type them here when a machine
-starts reading them.
+The response's ``usage``, ``status_details`` and ``audio`` are typed (the session machine reads
+them on every ``response.done``; typed decoding is also faster than building dicts).
+
+Next: shapes the machines only pass through (MCP errors and tool lists, metadata) stay plain
+JSON values (`Any`); type them here when a machine starts reading them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from .common import WireEvent
 __all__ = [
     "AUDIO_PART_TYPES",
     "TEXT_PART_TYPES",
+    "RealtimeAudioFormat",
+    "RealtimeAudioOutput",
     "RealtimeContent",
     "RealtimeConversation",
     "RealtimeErrorDetail",
@@ -40,6 +44,10 @@ __all__ = [
     "RealtimeItem",
     "RealtimeRateLimit",
     "RealtimeResponse",
+    "RealtimeResponseAudio",
+    "RealtimeResponseUsage",
+    "RealtimeStatusDetails",
+    "RealtimeTokenDetails",
     "union_tags",
 ]
 
@@ -136,12 +144,69 @@ class RealtimeItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
         return self.content if self.content is not None else []
 
 
+class RealtimeTokenDetails(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """``input_token_details`` / ``output_token_details`` / ``cached_tokens_details`` of a
+    response's usage (only the fields that apply are present)."""
+
+    text_tokens: int | None = None
+    audio_tokens: int | None = None
+    image_tokens: int | None = None
+    cached_tokens: int | None = None
+    cached_tokens_details: RealtimeTokenDetails | None = None
+
+
+class RealtimeResponseUsage(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False
+):
+    """``response.usage`` (on ``response.done``)."""
+
+    total_tokens: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_token_details: RealtimeTokenDetails | None = None
+    output_token_details: RealtimeTokenDetails | None = None
+
+
+class RealtimeStatusDetails(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False
+):
+    """``response.status_details``: `type` (the final status), `reason` (``turn_detected``,
+    ``client_cancelled``, ``max_output_tokens``, ...) and the `error` of a failed response."""
+
+    type: str | None = None
+    reason: str | None = None
+    error: RealtimeErrorDetail | None = None
+
+
+class RealtimeAudioFormat(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """An audio ``format`` object: `type` ``audio/pcm`` (with `rate`), ``audio/pcmu``,
+    ``audio/pcma``."""
+
+    type: str | None = None
+    rate: int | None = None
+
+
+class RealtimeAudioOutput(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """``response.audio.output``: its `format` and `voice` (a name or ``{"id": ...}``)."""
+
+    format: RealtimeAudioFormat | None = None
+    voice: Any = None
+
+
+class RealtimeResponseAudio(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False
+):
+    """``response.audio``."""
+
+    output: RealtimeAudioOutput | None = None
+
+
 class RealtimeResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """The ``response`` of ``response.created`` / ``response.done``.
 
     `status` is ``in_progress``/``completed``/``cancelled``/``failed``/``incomplete``;
-    `status_details` (``{type, reason, error}``) and `usage` (only on ``response.done``) stay
-    plain JSON values. `conversation_id` is ``None`` for an out-of-band response;
+    `status_details` says why it ended early; `usage` is only on ``response.done``.
+    `conversation_id` is ``None`` for an out-of-band response;
     `max_output_tokens` is an int or ``"inf"``. The output items' audio is omitted by the
     server.
     """
@@ -149,14 +214,14 @@ class RealtimeResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=
     id: str | None = None
     object: str | None = None
     status: str | None = None
-    status_details: Any = None
+    status_details: RealtimeStatusDetails | None = None
     output: list[RealtimeItem] | None = None
     conversation_id: str | None = None
     output_modalities: list[str] | None = None
     max_output_tokens: int | str | None = None
-    audio: Any = None
+    audio: RealtimeResponseAudio | None = None
     metadata: Any = None
-    usage: Any = None
+    usage: RealtimeResponseUsage | None = None
 
     @property
     def items(self) -> list[RealtimeItem]:
@@ -167,10 +232,7 @@ class RealtimeResponse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=
     def reason(self) -> str | None:
         """``status_details.reason`` (``turn_detected``, ``client_cancelled``, ...), if any."""
         details = self.status_details
-        if isinstance(details, dict):
-            reason = details.get("reason")
-            return reason if isinstance(reason, str) else None
-        return None
+        return details.reason if details is not None else None
 
 
 class RealtimeErrorDetail(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
