@@ -109,12 +109,13 @@ def recorded_bodies(shared: Path) -> list[bytes]:
 
 def seed_corpus_dirs(argv: list[str], seeds: Callable[[], Iterable[bytes]]) -> None:
     """Write `seeds()` into each corpus directory named on the command line that is missing or
-    empty (libFuzzer reads positional arguments as corpus directories)."""
+    empty (libFuzzer reads positional arguments as corpus directories; a positional FILE is an
+    input to run once, e.g. a crash to reproduce, and is left alone)."""
     for arg in argv[1:]:
         if arg.startswith("-"):
             continue
         directory = Path(arg)
-        if directory.exists() and any(directory.iterdir()):
+        if directory.is_file() or (directory.is_dir() and any(directory.iterdir())):
             continue
         directory.mkdir(parents=True, exist_ok=True)
         for i, data in enumerate(dict.fromkeys(seeds())):

@@ -321,3 +321,23 @@ def test_codec_target_catches_a_lossy_encoder(monkeypatch: pytest.MonkeyPatch) -
         fuzz_codec.TestOneInput(delta)
     with pytest.raises(AssertionError):  # and an UnknownEvent must come back byte-identical
         fuzz_codec.TestOneInput(b'\x00{"type":"response.brand_new"}')
+
+
+def test_seed_corpus_dirs_fills_empty_directories_and_leaves_files_alone(tmp_path: Path) -> None:
+    """A positional file (an input to reproduce) is neither treated as a directory nor
+    written to; a missing or empty directory gets the seeds; a full one is kept."""
+    from fuzz._common import seed_corpus_dirs
+
+    crash = tmp_path / "crash-1"
+    crash.write_bytes(b"boom")
+    empty, full = tmp_path / "empty", tmp_path / "full"
+    empty.mkdir()
+    full.mkdir()
+    (full / "mine").write_bytes(b"x")
+    missing = tmp_path / "missing"
+    argv = ["fuzz_x.py", "-runs=1", str(crash), str(empty), str(full), str(missing)]
+    seed_corpus_dirs(argv, lambda: [b"a", b"b", b"a"])
+    assert crash.read_bytes() == b"boom"
+    assert sorted(p.read_bytes() for p in empty.iterdir()) == [b"a", b"b"]
+    assert sorted(p.read_bytes() for p in missing.iterdir()) == [b"a", b"b"]
+    assert [p.name for p in full.iterdir()] == ["mine"]

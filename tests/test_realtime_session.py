@@ -7,6 +7,7 @@ the client events it queues and the events it hands out.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from typing import Any
 
@@ -441,3 +442,19 @@ def test_a_dropped_socket_ends_the_active_response_and_asks_for_a_reconnect() ->
     finished = wire.of(ResponseFinished)
     assert finished[-1].status == "interrupted"
     assert wire.of(ReconnectNeeded)[-1].reason == "connection_lost"
+
+
+def test_a_copied_machine_queues_its_own_events() -> None:
+    """`copy.deepcopy` of a machine (a snapshot, e.g. to branch a test) gives an independent
+    event queue: events of the copy never land in the original, nor the reverse."""
+    machine = RealtimeSession()
+    machine.connection_made(0.0)
+    machine.data_to_send()
+    machine.receive_message(b'{"type":"input_audio_buffer.speech_started","audio_start_ms":1}')
+    twin = copy.deepcopy(machine)
+    twin.receive_message(b'{"type":"input_audio_buffer.speech_stopped","audio_end_ms":2}')
+    assert [e.type for e in machine.events()] == ["input_audio_buffer.speech_started"]
+    assert [e.type for e in twin.events()] == [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+    ]

@@ -51,6 +51,17 @@ class EventQueue:
     def __len__(self) -> int:
         return len(self._queue)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles rebuild the queue, so `push` is bound to the copy's own deque
+        (a copied bound ``append`` would keep pushing into the original)."""
+        return (_rebuild_queue, (tuple(self._terminal), list(self._queue)))
+
+
+def _rebuild_queue(terminal: tuple[type[Any], ...], events: list[Any]) -> EventQueue:
+    queue = EventQueue(terminal)
+    queue._queue.extend(events)
+    return queue
+
 
 def _detail(details: Any, key: str) -> int:
     if isinstance(details, dict):

@@ -344,9 +344,8 @@ class _Replay:
     def copy(self) -> _Replay | None:
         """An independent copy to try something on (None when the machine cannot be copied).
 
-        The machine goes through pickle, not `copy.deepcopy` (which would share the bound
-        ``deque.append`` of its event queue with the original); frames and summaries are
-        never changed once made, so their lists are copied shallowly."""
+        The machine and the id source go through pickle (a full, independent copy); frames
+        and summaries are never changed once made, so their lists are copied shallowly."""
         try:
             machine, ids = pickle.loads(
                 pickle.dumps((self.machine, self.ids), pickle.HIGHEST_PROTOCOL)
