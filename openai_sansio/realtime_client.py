@@ -132,6 +132,8 @@ class RealtimeConnection(SocketSession):
         self._silenced: dict[str, None] = {}  # responses interrupted: no frame of them after
         self._planned = False  # the socket is being replaced on purpose (rollover, expiry)
         self._unsent: list[bytes] = []  # frames the dying socket did not take
+        self._reader_scope = anyio.CancelScope()
+        self._receiving = False  # the reader is parked in ws.receive()
 
     # ------------------------------------------------------------------ commands
 
@@ -349,24 +351,33 @@ class RealtimeConnection(SocketSession):
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._writer, ws)
+                group.start_soon(self._timer)
                 self._wake.set()
-                await self._reader(ws)
+                with anyio.CancelScope() as self._reader_scope:
+                    await self._reader(ws)
                 group.cancel_scope.cancel()
         finally:
             self._ws = None
 
+    async def _timer(self) -> None:
+        """The machine's deadline (the rollover age of this socket) in a task of its own, so
+        the reader waits for frames without a timeout scope per frame. The deadline is fixed
+        per socket and disappears once handled."""
+        machine = self.machine
+        while (deadline := machine.next_deadline()) is not None:
+            await anyio.sleep_until(deadline)
+            machine.handle_timeout(anyio.current_time())
+            await self._deliver()
+            self._wake.set()
+            if self._reconnect.is_set() and self._receiving:
+                self._reader_scope.cancel()  # parked in receive: nothing is cut in half
+
     async def _reader(self, ws: WebSocketTransport) -> None:
         machine = self.machine
         while not self._closing and not self._reconnect.is_set():
-            deadline = machine.next_deadline()
-            with anyio.move_on_after(
-                max(0.0, deadline - anyio.current_time()) if deadline is not None else None
-            ) as scope:
-                event = await ws.receive()
-            if scope.cancelled_caught:
-                machine.handle_timeout(anyio.current_time())
-                await self._deliver()
-                continue
+            self._receiving = True
+            event = await ws.receive()
+            self._receiving = False
             if isinstance(event, TextMessage):
                 try:
                     if self._recorder is not None:
@@ -377,7 +388,8 @@ class RealtimeConnection(SocketSession):
                     await self._emit(APIError.build(str(exc), code="bad_frame", source="transport"))
                     return
                 await self._deliver()
-                self._wake.set()
+                if machine.wants_write:
+                    self._wake.set()
             elif isinstance(event, Closed):
                 await self._emit(event)
                 return
@@ -387,13 +399,15 @@ class RealtimeConnection(SocketSession):
             await self._wake.wait()
             self._wake = anyio.Event()
             frames = self.machine.data_to_send()
-            for sent, frame in enumerate(frames):
-                try:
-                    await ws.send_text(frame)
-                except APIConnectionError:
-                    # the socket is closing: what did not go out goes first on the next one
-                    self._unsent = frames[sent:]
-                    return
+            if not frames:
+                continue
+            try:
+                await ws.send_texts(frames)
+            except APIConnectionError:
+                # the socket is closing: these go first on the next one (a Realtime session
+                # dies with its socket, so nothing of them can count twice)
+                self._unsent = frames
+                return
 
 
 def _format_type(session: Any, side: str) -> str:

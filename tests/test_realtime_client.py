@@ -617,6 +617,15 @@ async def test_rollover_after_a_turn_opens_a_new_socket() -> None:
     assert of(events, ResponseFinished)[-1].status == "completed"
 
 
+async def test_rollover_of_an_idle_session_needs_no_server_frame() -> None:
+    """Nothing arrives while the session is idle: the deadline alone opens the new socket
+    (the reader, parked waiting for a frame, is woken by the timer)."""
+    async with talk(rollover_after_s=0.3) as (server, session):
+        events = await read_until(session, lambda e: isinstance(e, ConversationRestored))
+        assert len(server.realtime_frames) == 2
+    assert of(events, RolloverNeeded) and not of(events, ReconnectNeeded)
+
+
 async def test_tiny_rollover_never_ends_the_session() -> None:
     async with talk(rollover_after_s=0.05, reconnect_attempts=2) as (_, session):
         session.send_text("say: hi")

@@ -210,6 +210,11 @@ class RealtimeSession:
         self._playing = None  # the audio counts of the old socket are gone with it
 
     @property
+    def wants_write(self) -> bool:
+        """Connected with frames queued: `data_to_send()` has something now."""
+        return self.connected and len(self._outbox) > 0
+
+    @property
     def dropped_audio_ms(self) -> float:
         """Outbound audio dropped by the bound over the session."""
         return self._outbox.dropped_ms

@@ -341,6 +341,25 @@ class WebSocketTransport:
         except _STREAM_ERRORS as exc:
             raise APIConnectionError(f"the WebSocket broke while sending: {exc}") from None
 
+    async def send_texts(self, messages: Sequence[str | bytes]) -> None:
+        """Send several text messages in one write (one syscall, one timeout scope): what a
+        machine's ``data_to_send()`` returned. Raises as `send_text`; after an error none of
+        `messages` can be known to have arrived."""
+        client = self._client
+        if client.state is not WSState.OPEN:
+            raise APIConnectionError(f"the WebSocket is {client.state.value}; cannot send")
+        trace = self._trace
+        for data in messages:
+            client.send_text(data)
+            if trace is not None:
+                trace("send", {"data": data.encode() if isinstance(data, str) else data})
+        try:
+            await self._write()
+        except TimeoutError:
+            raise APITimeoutError("write") from None
+        except _STREAM_ERRORS as exc:
+            raise APIConnectionError(f"the WebSocket broke while sending: {exc}") from None
+
     async def receive(self) -> WSEvent:
         """The next event: `TextMessage`, `BinaryMessage`, or `Closed` (last, then again on
         every call). Never raises for connection problems: they arrive as `Closed`."""
