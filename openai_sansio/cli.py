@@ -21,7 +21,9 @@ import msgspec
 
 from . import emulator
 from .audio_cli import add_audio_parser, run_audio
+from .cli_speak import add_speak_parser, run_speak
 from .cli_talk import add_talk_parser, run_talk
+from .cli_transcribe import add_transcribe_parser, run_transcribe
 from .cli_ws import add_ws_arguments, run_ws_chat
 from .client import Client
 from .errors import APIStatusError, OpenAISansIOError
@@ -44,6 +46,8 @@ from .protocol.requests import (
 )
 from .protocol.responses import ResponseEnd
 from .protocol.trace import TraceRecorder, load_trace, replay
+from .timeline import timeline_from_trace
+from .timeline_svg import render_svg
 
 __all__ = ["main"]
 
@@ -294,6 +298,9 @@ def _replay(args: argparse.Namespace) -> int:
     path = Path(args.trace)
     with path.open("rb") as handle:
         header, records = load_trace(handle)
+    if args.timeline:
+        svg = render_svg(timeline_from_trace(header, records))
+        Path(args.timeline).write_text(svg, encoding="utf-8")
     summary = replay(header, records)
     if args.json:
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(summary)).decode() + "\n")
@@ -352,10 +359,13 @@ def _parser() -> argparse.ArgumentParser:
 
     add_audio_parser(sub)
     add_talk_parser(sub)
+    add_speak_parser(sub)
+    add_transcribe_parser(sub)
 
     rep = sub.add_parser("replay", help="replay a recorded trace through fresh machines")
     rep.add_argument("trace")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    rep.add_argument("--timeline", metavar="OUT.svg", help="also draw the session as an SVG")
     return parser
 
 
@@ -373,6 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_audio(args)
         if args.command == "talk":
             return anyio.run(_talk_command, args)
+        if args.command == "speak":
+            return run_speak(args)
+        if args.command == "transcribe":
+            return run_transcribe(args)
         return _emulator(args)
     except APIStatusError as exc:
         print(f"error: {exc} [{exc.error.classification}]", file=sys.stderr)

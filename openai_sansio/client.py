@@ -42,6 +42,8 @@ from .protocol.requests import (
 from .protocol.responses import ResponseEnd, ResponseResult, ResponseStream
 from .protocol.trace import TraceRecorder
 from .protocol.trace_ws import params_record
+from .speech_client import SpeechResource
+from .transcription_client import TranscriptionResource
 from .transports.http import HTTPResponse, HTTPTransport
 
 if TYPE_CHECKING:
@@ -402,6 +404,8 @@ class Client:
         self.responses = ResponsesResource(self)
         self.chat = ChatResource(self)
         self.realtime = RealtimeResource(self)
+        self.speech = SpeechResource(self)
+        self.transcription = TranscriptionResource(self)
 
     @classmethod
     def azure(

@@ -54,6 +54,10 @@ FAULT_KNOBS = (
     "realtime_max_age_s",
     "realtime_rtf",
     "realtime_vad_race",
+    "transcription_out_of_order",
+    "fail_transcription",
+    "speech_latency_s",
+    "speech_rtf",
 )
 """The config fields a request may override through `FAULT_HEADER` (everything but `seed`)."""
 
@@ -111,6 +115,14 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         user utterance (VAD events, committed audio item) and start an automatic response,
         held right after ``response.created`` until the client's next ``response.create``
         (which gets ``conversation_already_has_active_response``) or for at most 2 s.
+      transcription_out_of_order: realtime transcription sessions: every odd committed
+        item's transcript waits for the next item's (at most 1 s), so completions arrive out
+        of conversation order.
+      fail_transcription: realtime transcription sessions: the Nth committed item of each
+        connection gets ``conversation.item.input_audio_transcription.failed``.
+      speech_latency_s / speech_rtf: ``/audio/speech`` pacing: seconds from the response head
+        to the first audio, and wall-clock seconds per second of audio (0 = no wait); see
+        `emulator.speech` for how they shape the chunks.
     On ``/v1/realtime``, ``drop_after_events`` counts every server event of the connection,
     ``inject_error_after`` sends one ``error`` event (code `error_code` or
     ``server_error``) after N events and keeps the session open, and ``fail_response`` /
@@ -134,6 +146,10 @@ class EmulatorConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     realtime_max_age_s: Annotated[float, msgspec.Meta(gt=0.0)] | None = 3600.0
     realtime_rtf: Annotated[float, msgspec.Meta(ge=0.0, le=100.0)] = 0.0
     realtime_vad_race: bool = False
+    transcription_out_of_order: bool = False
+    fail_transcription: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    speech_latency_s: Annotated[float, msgspec.Meta(ge=0.0, le=60.0)] = 0.0
+    speech_rtf: Annotated[float, msgspec.Meta(ge=0.0, le=100.0)] = 0.0
 
 
 def _convert(raw: Any) -> EmulatorConfig:

@@ -32,6 +32,7 @@ from . import chat_script, responses_script
 from .errors import ApiError, default_error
 from .faults import FAULT_HEADER, EmulatorConfig, ratelimit_headers, with_fault_header
 from .ids import IdSource, processing_ms, request_id
+from .transcription_http import handle_transcription
 
 __all__ = ["REDACTED", "RecordedRequest", "RecordedWebSocket", "Reply", "Router", "WsAccept"]
 
@@ -51,6 +52,7 @@ _REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/v1/realtime"})
 _KEY_PROTOCOL = "openai-insecure-api-key."
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
 _DEPLOYMENT_CHAT = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
+_DEPLOYMENT_TRANSCRIPTION = re.compile(r"^/openai/deployments/([^/]+)/audio/transcriptions$")
 _BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
     "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
@@ -136,6 +138,11 @@ def _route(path: str) -> tuple[str, str | None, bool] | None:
     match = _DEPLOYMENT_CHAT.match(path)
     if match:
         return "chat", match.group(1), True
+    if path in ("/v1/audio/transcriptions", "/openai/v1/audio/transcriptions"):
+        return "transcription", None, False
+    match = _DEPLOYMENT_TRANSCRIPTION.match(path)
+    if match:
+        return "transcription", match.group(1), True
     return None
 
 
@@ -270,12 +277,21 @@ class Router:
             if not (_authorized(headers) or sub_key.strip()):
                 raise ApiError(401, _NO_KEY, code="invalid_api_key")
             params = parse_qs(query)
-            if params.get("intent") or params.get("call_id"):
+            intent = params["intent"][0] if params.get("intent") else None
+            if params.get("call_id") or intent not in (None, "transcription"):
                 raise ApiError(
                     400,
-                    "The emulator serves Realtime conversation sessions only (?model=...); "
-                    "'intent' and 'call_id' are not emulated.",
-                    param="intent" if params.get("intent") else "call_id",
+                    "The emulator serves Realtime conversation sessions (?model=...) and "
+                    "transcription sessions (?intent=transcription); 'call_id' and other "
+                    "intents are not emulated.",
+                    param="call_id" if params.get("call_id") else "intent",
+                    code="invalid_value",
+                )
+            if intent and params.get("model"):
+                raise ApiError(
+                    400,
+                    "intent=transcription opens a transcription session and takes no model.",
+                    param="model",
                     code="invalid_value",
                 )
             model = (params.get("model") or [DEFAULT_REALTIME_MODEL])[0]
@@ -303,8 +319,8 @@ class Router:
             tuple(head),
             config,
             recorded,
-            kind="realtime",
-            model=model,
+            kind="transcription" if intent else "realtime",
+            model="" if intent else model,
             serial=len(self.realtime_sockets),
             beta=beta,
         )
@@ -331,6 +347,13 @@ class Router:
         body: Any,
         bad_json: bool,
     ) -> Reply:
+        from .speech import speech_reply  # here: emulator.speech imports Reply from this module
+
+        speech = speech_reply(
+            method, path, query, headers, body, bad_json, self.config, self._base_headers
+        )
+        if speech is not None:
+            return speech
         route = _route(path)
         if route is None:
             raise ApiError(404, f"Invalid URL ({method} {path})")
@@ -356,6 +379,8 @@ class Router:
             if config.http_status == 429:
                 error.headers = ratelimit_headers(exhausted=True)
             raise error
+        if kind == "transcription":  # multipart, not JSON
+            return handle_transcription(self, raw, headers, config, deployment)
         if bad_json:
             raise ApiError(400, _BAD_JSON)
         if kind == "chat":

@@ -27,6 +27,7 @@ from .errors import ApiError
 from .faults import EmulatorConfig, validated
 from .realtime_engine import RealtimeEngine
 from .router import RecordedRequest, RecordedWebSocket, Reply, Router, WsAccept
+from .transcription_rt import ConversationGuard, TranscriptionEngine
 from .ws import Engine, serve_websocket
 from .ws_engine import WsEngine
 
@@ -150,8 +151,17 @@ class Emulator:
         trailing, _ = conn.trailing_data
         opened = anyio.current_time()
         engine: Engine
-        if accept.kind == "realtime":
-            engine = RealtimeEngine(
+        if accept.kind == "transcription":
+            engine = TranscriptionEngine(
+                accept.config,
+                serial=accept.serial,
+                opened_at=opened,
+                clock=anyio.current_time,
+                recorded=accept.recorded.frames,
+                beta=accept.beta,
+            )
+        elif accept.kind == "realtime":
+            voice = RealtimeEngine(
                 accept.config,
                 serial=accept.serial,
                 model=accept.model,
@@ -160,6 +170,7 @@ class Emulator:
                 recorded=accept.recorded.frames,
                 beta=accept.beta,
             )
+            engine = ConversationGuard(voice, accept.model, accept.recorded.frames)
         else:
             engine = WsEngine(self._router, accept.config, opened, accept.recorded.frames)
         await serve_websocket(stream, trailing, engine)

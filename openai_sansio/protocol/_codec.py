@@ -32,6 +32,11 @@ from .events.responses import (
     ResponsesClientEvent,
     ResponsesServerEvent,
 )
+from .events.speech import SPEECH_SERVER_EVENT_TYPES, SpeechServerEvent
+from .events.transcription import (
+    TRANSCRIPTION_HTTP_EVENT_TYPES,
+    TranscriptionHTTPServerEvent,
+)
 
 __all__ = [
     "ServerEvent",
@@ -136,6 +141,12 @@ _SERVER: Final[dict[str, Callable[[bytes | str], Any]]] = {
     "chat": _decode_chat,
     "realtime": _tagged(
         msgspec.json.Decoder(RealtimeServerEvent), REALTIME_SERVER_EVENT_TYPES, "realtime"
+    ),
+    "speech": _tagged(msgspec.json.Decoder(SpeechServerEvent), SPEECH_SERVER_EVENT_TYPES, "speech"),
+    "transcription-http": _tagged(
+        msgspec.json.Decoder(TranscriptionHTTPServerEvent),
+        TRANSCRIPTION_HTTP_EVENT_TYPES,
+        "transcription",
     ),
 }
 

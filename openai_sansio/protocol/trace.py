@@ -35,6 +35,9 @@ from .events.common import APIError
 from .http_errors import api_error_from_http
 from .responses import ResponseEnd, ResponseStream
 from .trace_rt import looks_realtime, replay_realtime
+from .trace_speech import looks_speech, replay_speech
+from .trace_stt import looks_transcription_http, replay_transcription_http
+from .trace_transcription import looks_transcription, replay_transcription
 from .trace_ws import replay_responses_ws
 
 __all__ = [
@@ -354,6 +357,38 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
     records = list(records)
     ops = {r.get("op") for r in records}
     websocket = default_api is None and "recv_bytes" not in ops and bool(ops & {"send", "recv"})
+    if default_api == "transcription" or (websocket and looks_transcription(records)):
+        tr_turns, tr_errors, tr_sent, tr_divergences = replay_transcription(records, header)
+        return ReplaySummary(
+            api="transcription",
+            turns=[TurnSummary(**turn) for turn in tr_turns],
+            errors=tr_errors,
+            sent=tr_sent,
+            divergences=tr_divergences,
+            records=len(records),
+        )
+    if default_api == "transcription-http" or (
+        default_api is None and looks_transcription_http(records)
+    ):
+        th_turns, th_errors, th_sent, th_divergences = replay_transcription_http(records, header)
+        return ReplaySummary(
+            api="transcription-http",
+            turns=[TurnSummary(**turn) for turn in th_turns],
+            errors=th_errors,
+            sent=th_sent,
+            divergences=th_divergences,
+            records=len(records),
+        )
+    if default_api == "speech" or (default_api is None and looks_speech(records)):
+        sp_turns, sp_errors, sp_sent, sp_divergences = replay_speech(records, header)
+        return ReplaySummary(
+            api="speech",
+            turns=[TurnSummary(**turn) for turn in sp_turns],
+            errors=sp_errors,
+            sent=sp_sent,
+            divergences=sp_divergences,
+            records=len(records),
+        )
     if default_api == "realtime" or (websocket and looks_realtime(records)):
         rt_turns, rt_errors, rt_sent, rt_divergences = replay_realtime(records, header)
         return ReplaySummary(

@@ -1,0 +1,428 @@
+"""``client.transcription``: speech-to-text over HTTP and (via `connect`) realtime sessions.
+
+    async with Client() as client:
+        result = await client.transcription.transcribe("meeting.wav")
+        print(result.text, result.confidence)
+
+        async with client.transcription.stream("meeting.wav") as events:
+            async for event in events:            # TranscriptTextDelta ..., TranscriptionResult
+                ...
+
+        async with client.transcription.transcribe_utterances(mic_frames, sample_rate=16000)
+                as utterances:                     # EnergyVAD cuts, one request per utterance
+            async for utterance in utterances:     # in utterance order
+                print(utterance.start_ms, utterance.result.text)
+
+        async with client.transcription.connect(model="gpt-4o-transcribe") as session:
+            ...                                    # realtime: see transcription_session
+
+The wire (multipart body, SSE or JSON chosen by the response Content-Type) is decided by the
+pure `protocol.transcription_http`; this module turns audio into an upload (a WAV built from
+`openai_sansio.audio` conversions), moves bytes, and raises `APIStatusError` for an error
+status or `TranscriptionError` when `transcribe` ends without a completed transcript.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import secrets
+import wave
+from collections.abc import AsyncIterable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import numpy as np
+from numpy.typing import NDArray
+
+from .audio import float32_to_int16, pcm16_from_bytes, pcm16_to_bytes, to_mono
+from .errors import APIStatusError, OpenAISansIOError
+from .protocol._errors import LocalProtocolError
+from .protocol.events.common import NEED_DATA, APIError
+from .protocol.http_errors import api_error_from_http
+from .protocol.requests import HTTPRequest
+from .protocol.trace import TraceRecorder
+from .protocol.transcription_http import (
+    TranscriptionResponse,
+    TranscriptionResult,
+    build_transcription_request,
+)
+from .transcription_utterances import UtteranceStream, UtteranceTranscript
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .transcription_session import TranscriptionConnection
+    from .transports.http import HTTPResponse
+
+__all__ = [
+    "AudioSource",
+    "TranscriptionError",
+    "TranscriptionResource",
+    "TranscriptionStream",
+    "UtteranceTranscript",
+    "audio_upload",
+    "wav_bytes",
+]
+
+AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | NDArray[Any]
+"""A path, a file's bytes (WAV, mp3, ...), raw PCM16 bytes or a numpy array (these two
+with `sample_rate`)."""
+
+ERROR_BODY_LIMIT = 1024 * 1024
+"""Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
+
+
+class TranscriptionError(OpenAISansIOError):
+    """`transcribe` ended without a completed transcript: the stream was cut
+    (``interrupted``) or reported an in-band error. `result` holds what arrived; `error`
+    the typed `APIError`."""
+
+    def __init__(self, result: TranscriptionResult) -> None:
+        error = result.error
+        detail = f"{error.code}: {error.message}" if error is not None else result.status
+        super().__init__(f"transcription {result.status} ({detail})")
+        self.result = result
+        self.error: APIError | None = error
+
+
+def wav_bytes(samples: NDArray[Any], rate: int, channels: int = 1) -> bytes:
+    """A 16-bit PCM WAV file (in memory) of `samples`: int16, or float in [-1, 1]
+    (converted with `audio.float32_to_int16`); interleaved 1-D or ``(n, channels)``;
+    several channels are mixed to mono (`audio.to_mono`), which is what speech needs."""
+    arr = np.asarray(samples)
+    if arr.dtype in (np.float32, np.float64):
+        arr = float32_to_int16(arr)
+    if arr.dtype != np.int16:
+        raise LocalProtocolError(f"audio samples must be int16 or float, got {arr.dtype}")
+    if arr.ndim == 2:
+        channels = int(arr.shape[1])
+    mono = to_mono(arr, channels) if channels > 1 else arr.reshape(-1)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(pcm16_to_bytes(np.ascontiguousarray(mono)))
+    return buffer.getvalue()
+
+
+async def audio_upload(
+    source: AudioSource,
+    *,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    filename: str | None = None,
+) -> tuple[bytes, str]:
+    """``(file bytes, filename)`` for `source`: a path is read as is; bytes are a file's
+    content unless `sample_rate` says they are raw PCM16 (made into a WAV, as a numpy array
+    is)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        data = await anyio.Path(path).read_bytes()
+        return data, filename or path.name
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if sample_rate is None:
+            data = bytes(source)
+            if filename is None and data[:4] != b"RIFF":
+                raise LocalProtocolError(
+                    "bytes that are not a WAV need filename= (its extension names the format), "
+                    "or sample_rate= when they are raw PCM16"
+                )
+            return data, filename or "audio.wav"
+        return wav_bytes(pcm16_from_bytes(source), sample_rate, channels or 1), "audio.wav"
+    if isinstance(source, np.ndarray):
+        if sample_rate is None:
+            raise LocalProtocolError("numpy audio needs sample_rate=")
+        return wav_bytes(source, sample_rate, channels or 1), filename or "audio.wav"
+    raise LocalProtocolError(f"cannot transcribe a {type(source).__name__}")
+
+
+def _boundary() -> str:
+    return "openai-sansio-" + secrets.token_hex(16)
+
+
+def _recorder(trace: TraceRecorder | Callable[[bytes], None] | None, model: str) -> Any:
+    if trace is None or isinstance(trace, TraceRecorder):
+        return trace
+    return TraceRecorder(
+        trace,
+        api="transcription-http",
+        started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        config={"model": model},
+    )
+
+
+class TranscriptionStream:
+    """One transcription request: an async context manager and an async iterator of events.
+
+    Entering uploads the audio and waits for the response head (`APIStatusError` for an
+    error status). Iterating yields `TranscriptTextDelta` / `TranscriptTextSegment` /
+    `TranscriptTextDone` (SSE answers), `APIError` for a cut stream, and last the
+    `TranscriptionResult` (the only event of a plain JSON/text answer). `result` is set once
+    it was yielded; `until_done()` drains the rest. Exiting early closes the connection.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        source: AudioSource,
+        params: dict[str, Any],
+        *,
+        sample_rate: int | None,
+        channels: int | None,
+        filename: str | None,
+        trace: TraceRecorder | None,
+    ) -> None:
+        self._client = client
+        self._source = source
+        self._params = params
+        self._sample_rate = sample_rate
+        self._channels = channels
+        self._filename = filename
+        self._trace = trace
+        self._t0 = 0.0
+        self.machine = TranscriptionResponse(response_format=params.get("response_format"))
+        self.request: HTTPRequest | None = None
+        self._response: HTTPResponse | None = None
+        self._finished = False
+        self.status: int | None = None
+        self.request_id: str | None = None
+
+    @property
+    def result(self) -> TranscriptionResult:
+        """The `TranscriptionResult`; `RuntimeError` before it was reached."""
+        result = self.machine.result
+        if result is None:
+            raise RuntimeError("the transcription has not ended yet: iterate it or until_done()")
+        return result
+
+    def _build(self, audio: bytes, filename: str) -> HTTPRequest:
+        for _ in range(8):
+            try:
+                return build_transcription_request(
+                    self._client.config,
+                    audio=audio,
+                    filename=filename,
+                    boundary=_boundary(),
+                    **self._params,
+                )
+            except LocalProtocolError as exc:
+                if exc.error_hint != "boundary_in_content":
+                    raise
+        raise LocalProtocolError("no multipart boundary found that the audio does not contain")
+
+    def _t(self) -> float:
+        return anyio.current_time() - self._t0
+
+    async def __aenter__(self) -> TranscriptionStream:
+        audio, filename = await audio_upload(
+            self._source,
+            sample_rate=self._sample_rate,
+            channels=self._channels,
+            filename=self._filename,
+        )
+        request = self.request = self._build(audio, filename)
+        self._t0 = anyio.current_time()
+        trace = self._trace
+        if trace is not None:
+            trace.request(
+                0.0,
+                method=request.method,
+                url=request.url,
+                headers=request.headers,
+                body=request.body,
+            )
+        response = await self._client._send(request)
+        self.status = response.status
+        self.request_id = response.header("x-request-id")
+        if trace is not None:
+            trace.response(self._t(), status=response.status, headers=response.headers)
+        if response.status >= 400:
+            try:
+                body = await response.read_all(ERROR_BODY_LIMIT)
+            finally:
+                await response.aclose()
+            if trace is not None:
+                trace.recv_bytes(self._t(), body)
+                trace.eof(self._t())
+            raise APIStatusError(api_error_from_http(response.status, response.headers, body))
+        try:
+            self.machine.receive_response_head(response.status, response.headers)
+        except BaseException:
+            await response.aclose()
+            raise
+        self._response = response
+        return self
+
+    def __aiter__(self) -> TranscriptionStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._finished:
+            raise StopAsyncIteration
+        machine = self.machine
+        while True:
+            event = machine.next_event()
+            if event is not NEED_DATA:
+                if isinstance(event, TranscriptionResult):
+                    self._finished = True
+                    await self._close()
+                return event
+            response = self._response
+            if response is None:
+                raise RuntimeError("use the stream inside 'async with'")
+            chunk = await response.receive_some()
+            if chunk is None:
+                if self._trace is not None:
+                    self._trace.eof(self._t())
+                machine.receive_eof()
+            else:
+                if self._trace is not None:
+                    self._trace.recv_bytes(self._t(), chunk)
+                machine.receive_data(chunk)
+
+    async def until_done(self) -> TranscriptionResult:
+        """Consume the remaining events and return the result."""
+        async for _ in self:
+            pass
+        return self.result
+
+    async def _close(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            await response.aclose()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            await self._close()
+
+
+class TranscriptionResource:
+    """``client.transcription``: `transcribe` / `stream` (HTTP), `transcribe_utterances`
+    (the plugin's non-streaming mode: VAD-segmented, one request per utterance) and
+    `connect` (a realtime transcription session)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def stream(
+        self,
+        file_or_audio: AudioSource,
+        *,
+        model: str = "gpt-4o-transcribe",
+        stream: bool = True,
+        language: str | None = None,
+        prompt: str | None = None,
+        include_logprobs: bool = False,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+        filename: str | None = None,
+        trace: TraceRecorder | Callable[[bytes], None] | None = None,
+        **options: Any,
+    ) -> TranscriptionStream:
+        """One transcription as a `TranscriptionStream` (``async with`` + ``async for``).
+
+        `options` are further `build_transcription_request` arguments (response_format,
+        temperature, languages, keywords, timestamp_granularities, chunking_strategy,
+        known_speaker_names, known_speaker_references, extra_fields). `trace` records the
+        exchange (a `TraceRecorder` or a ``write(line)`` callable, api
+        ``transcription-http``)."""
+        params = {
+            "model": model,
+            "stream": stream,
+            "language": language,
+            "prompt": prompt,
+            "include_logprobs": include_logprobs,
+            **options,
+        }
+        return TranscriptionStream(
+            self._client,
+            file_or_audio,
+            params,
+            sample_rate=sample_rate,
+            channels=channels,
+            filename=filename,
+            trace=_recorder(trace, model),
+        )
+
+    async def transcribe(
+        self,
+        file_or_audio: AudioSource,
+        *,
+        model: str = "gpt-4o-transcribe",
+        stream: bool = False,
+        language: str | None = None,
+        prompt: str | None = None,
+        include_logprobs: bool = False,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+        trace: TraceRecorder | Callable[[bytes], None] | None = None,
+        **options: Any,
+    ) -> TranscriptionResult:
+        """Transcribe a whole file or buffer and return the `TranscriptionResult`.
+
+        Raises `APIStatusError` for an error status and `TranscriptionError` when the
+        answer ended without a completed transcript (a cut stream, an in-band error)."""
+        async with self.stream(
+            file_or_audio,
+            model=model,
+            stream=stream,
+            language=language,
+            prompt=prompt,
+            include_logprobs=include_logprobs,
+            sample_rate=sample_rate,
+            channels=channels,
+            trace=trace,
+            **options,
+        ) as events:
+            result = await events.until_done()
+        if result.status != "completed":
+            raise TranscriptionError(result)
+        return result
+
+    def transcribe_utterances(
+        self,
+        audio_chunks: AsyncIterable[bytes | NDArray[Any]],
+        *,
+        sample_rate: int,
+        channels: int = 1,
+        model: str = "gpt-4o-transcribe",
+        vad: Mapping[str, Any] | None = None,
+        padding_ms: float = 200.0,
+        max_utterance_s: float = 300.0,
+        max_concurrency: int = 4,
+        **options: Any,
+    ) -> UtteranceStream:
+        """The plugin's non-streaming mode: `audio_chunks` (PCM16 bytes or numpy blocks,
+        interleaved `channels`) are cut into utterances by `audio.EnergyVAD` (`vad` are its
+        keyword options), each sent as one WAV request (up to `max_concurrency` at once);
+        ``async with ... as utterances: async for u in utterances`` yields an
+        `UtteranceTranscript` per utterance, in utterance order. `options` go to
+        `transcribe` (language, prompt, include_logprobs, response_format, ...)."""
+        return UtteranceStream(
+            self,
+            audio_chunks,
+            sample_rate=sample_rate,
+            channels=channels,
+            model=model,
+            vad=dict(vad or {}),
+            padding_ms=padding_ms,
+            max_utterance_s=max_utterance_s,
+            max_concurrency=max_concurrency,
+            options=options,
+        )
+
+    def connect(self, **options: Any) -> TranscriptionConnection:
+        """A realtime transcription session (``async with``; see
+        `transcription_session.TranscriptionConnection` for `options`)."""
+        from .transcription_session import TranscriptionConnection
+
+        return TranscriptionConnection(self._client, **options)
