@@ -12,10 +12,11 @@ Lanes (only those with something on them are kept, in this order):
 - ``user``: user speech (``speech_started`` -> ``speech_stopped``), labelled with its
   transcript when one arrived; user text sent by the client;
 - ``responses``: each response from ``response.created`` (or the request) to its end, coloured
-  by status, labelled with its text;
+  by status, labelled with its text (for an HTTP transcription: the transcript);
 - ``audio``: each assistant audio item, from its first delta to its last, with the
   received duration; a barge-in's cut (``conversation.item.truncate``) is drawn inside the
-  span at the fraction heard, with "heard X of Y ms";
+  span at the fraction heard, with "heard X of Y ms"; a speech (TTS) body's audio, raw or as
+  ``speech.audio.delta`` events;
 - ``tools``: each function call from the moment its arguments were complete to the moment its
   output was sent, labelled with its name and latency (no end: never answered);
 - ``errors``: error events, failed responses and abnormal closes, as marks.
@@ -40,7 +41,8 @@ __all__ = ["LANES", "Mark", "Span", "Timeline", "timeline_from_trace"]
 
 LANES: Final = ("connection", "user", "responses", "audio", "tools", "errors")
 _LABEL_CHARS: Final = 60
-_PCM_BYTES_PER_SECOND: Final = 48_000  # 24 kHz PCM16 mono (the Realtime default)
+_PCM_BYTES_PER_SECOND: Final = 48_000  # 24 kHz PCM16 mono (Realtime and speech pcm)
+_JSON_BODY_LIMIT: Final = 1 << 20
 _json: Final = msgspec.json.Decoder()
 
 
@@ -114,6 +116,10 @@ class _Builder:
         self.http_label = ""
         self.sse: SSEDecoder | None = None
         self.http_text: list[str] = []
+        self.http_kind = "sse"  # by the response's Content-Type: sse | audio | json
+        self.http_type = ""
+        self.http_body = bytearray()  # a JSON body, read at its end (bounded)
+        self.http_audio: list[float] = []  # [first t, last t, bytes] of an audio body
 
     # -------------------------------------------------------------- records
 
@@ -155,6 +161,9 @@ class _Builder:
             self.http_start, self.http_label = t, label
             self.sse = SSEDecoder()
             self.http_text = []
+            self.http_kind, self.http_type = "sse", ""
+            self.http_body.clear()
+            self.http_audio = []
 
     def open_socket(self, t: float, label: str) -> None:
         if self.socket_start is not None:  # a socket replaced without a recorded close
@@ -165,6 +174,16 @@ class _Builder:
         status = record.get("status")
         if isinstance(status, int) and status >= 400:
             self.timeline.marks.append(Mark("errors", t, f"HTTP {status}", "error"))
+            self.http_kind = "json"
+            return
+        headers = record.get("headers")
+        kind = headers.get("content-type") if isinstance(headers, Mapping) else None
+        kind = kind.split(";", 1)[0].strip().lower() if isinstance(kind, str) else ""
+        self.http_type = kind
+        if kind.startswith(("audio/", "application/octet-stream")):
+            self.http_kind = "audio"
+        elif kind == "application/json" or kind.startswith("text/plain"):
+            self.http_kind = "json"
 
     def closed(self, t: float, code: Any) -> None:
         start = self.socket_start if self.socket_start is not None else 0.0
@@ -180,10 +199,26 @@ class _Builder:
     def end_exchange(self, t: float, why: str) -> None:
         if self.http_start is None:
             return
+        if self.http_kind == "json" and self.http_body:
+            self.json_body(t)
         text = "".join(self.http_text)
         self.timeline.spans.append(
             Span("connection", self.http_start, t, self.http_label, "http", why)
         )
+        if self.http_audio:
+            first, last, size = self.http_audio
+            pcm = self.http_type in (
+                "audio/pcm",
+                "application/octet-stream",
+                "text/event-stream",
+                "",
+            )
+            label = (
+                f"{1000 * size / _PCM_BYTES_PER_SECOND:.0f} ms of speech"
+                if pcm
+                else (f"{size:.0f} bytes of {self.http_type}")
+            )
+            self.timeline.spans.append(Span("audio", first, max(first, last), label, "audio"))
         if text:
             self.timeline.spans.append(
                 Span("responses", self.http_start, t, _short(text), "completed", text)
@@ -191,11 +226,20 @@ class _Builder:
         self.http_start = None
 
     def body(self, t: float, b64: Any) -> None:
-        if self.sse is None or not isinstance(b64, str):
+        if not isinstance(b64, str):
             return
         try:
             chunk = base64.b64decode(b64, validate=True)
         except (binascii.Error, ValueError):
+            return
+        if self.http_kind == "audio":
+            self.add_audio(t, len(chunk))
+            return
+        if self.http_kind == "json":
+            if len(self.http_body) + len(chunk) <= _JSON_BODY_LIMIT:
+                self.http_body += chunk
+            return
+        if self.sse is None:
             return
         try:
             events = self.sse.feed(chunk)
@@ -210,6 +254,47 @@ class _Builder:
             except msgspec.DecodeError:
                 continue
             self.http_message(t, message)
+
+    def add_audio(self, t: float, size: int) -> None:
+        if not self.http_audio:
+            self.http_audio = [t, t, 0.0]
+        self.http_audio[1] = t
+        self.http_audio[2] += size
+
+    def json_body(self, t: float) -> None:
+        """A plain (not streamed) body: an error's message, or a transcription's text."""
+        try:
+            message = _json.decode(bytes(self.http_body))
+        except msgspec.DecodeError:
+            if self.http_type.startswith("text/plain"):
+                self.http_text.append(bytes(self.http_body).decode("utf-8", "replace"))
+            return
+        if isinstance(message, dict) and isinstance(message.get("error"), dict):
+            error = message["error"]
+            for mark in reversed(self.timeline.marks):  # detail the "HTTP status" mark
+                if mark.label.startswith("HTTP "):
+                    code = error.get("code") or error.get("type") or ""
+                    index = self.timeline.marks.index(mark)
+                    self.timeline.marks[index] = Mark(
+                        mark.lane,
+                        mark.t,
+                        f"{mark.label} {code}".strip(),
+                        mark.kind,
+                        str(error.get("message") or ""),
+                    )
+                    break
+        elif isinstance(message, dict) and isinstance(message.get("text"), str):
+            self.http_text.append(message["text"])
+
+    def speech_delta(self, t: float, msg: Mapping[str, Any]) -> None:
+        audio = msg.get("audio", msg.get("delta"))
+        if isinstance(audio, str):
+            self.add_audio(t, len(audio) * 3 // 4 - audio.count("=", -2))
+
+    def transcript_done(self, t: float, msg: Mapping[str, Any]) -> None:
+        text = msg.get("text")
+        if isinstance(text, str):  # authoritative over the deltas
+            self.http_text = [text]
 
     def http_message(self, t: float, message: Any) -> None:
         if not isinstance(message, dict):
@@ -417,6 +502,9 @@ _RECEIVED: Final = {
     "response.incomplete": _Builder.response_done,
     "response.failed": _Builder.response_done,
     "error": _Builder.error,
+    "speech.audio.delta": _Builder.speech_delta,
+    "transcript.text.delta": _Builder.text_delta,
+    "transcript.text.done": _Builder.transcript_done,
 }
 
 

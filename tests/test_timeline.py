@@ -252,9 +252,25 @@ def test_responses_over_sse_shows_the_response_and_a_failed_one_as_an_error() ->
     assert len(spans(timeline, "connection")) == 2
 
 
+def test_speech_and_transcription_traces_show_audio_and_text() -> None:
+    def timeline_of(name: str) -> Timeline:
+        header, records = load_trace((DATA / name).read_bytes().splitlines())
+        return timeline_from_trace(header, records)
+
+    for name in ("speech/chunked_pcm.jsonl", "speech/sse.jsonl"):
+        timeline = timeline_of(name)
+        audio = spans(timeline, "audio")
+        assert audio and all(s.label.endswith("ms of speech") for s in audio), name
+        assert len(spans(timeline, "connection")) == len(audio)  # one per request
+    for name in ("transcription_http/whisper_json.jsonl", "transcription_http/sse_logprobs.jsonl"):
+        [text] = spans(timeline_of(name), "responses")
+        assert text.detail, name
+    assert spans(timeline_of("transcription/client_commits_out_of_order.jsonl"), "connection")
+
+
 @pytest.mark.parametrize(
     "path",
-    sorted((DATA / "realtime").glob("*.jsonl")) + sorted((DATA / "responses_ws").glob("*.jsonl")),
+    sorted(p for d in DATA.iterdir() if d.is_dir() for p in d.glob("*.jsonl")),
     ids=lambda p: f"{p.parent.name}/{p.stem}",
 )
 def test_every_recorded_trace_draws(path: Path) -> None:
