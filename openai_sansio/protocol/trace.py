@@ -25,7 +25,7 @@ import base64
 import binascii
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -33,6 +33,7 @@ from ._errors import LocalProtocolError, RemoteProtocolError
 from .chat import ChatEnd, ChatStream
 from .events.common import APIError
 from .http_errors import api_error_from_http
+from .redaction import REDACTED, redact_headers, redact_message, redact_url
 from .responses import ResponseEnd, ResponseStream
 from .trace_rt import looks_realtime, replay_realtime
 from .trace_speech import looks_speech, replay_speech
@@ -49,6 +50,7 @@ __all__ = [
     "TurnSummary",
     "load_trace",
     "redact_headers",
+    "redact_message",
     "redact_url",
     "replay",
 ]
@@ -63,45 +65,8 @@ TRACE_APIS: Final = (
     "transcription-http",
     "speech",
 )
-REDACTED: Final = "<redacted>"
-_SECRET_HEADERS: Final = frozenset(
-    {
-        "authorization",
-        "api-key",
-        "x-api-key",
-        "openai-api-key",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "sec-websocket-protocol",
-    }
-)
-_SECRET_QUERY: Final = frozenset(
-    {"api-key", "api_key", "apikey", "key", "token", "access_token", "client_secret", "sig"}
-)
 _encoder: Final = msgspec.json.Encoder()
 _decoder: Final = msgspec.json.Decoder()
-
-
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict (lower-case names) with credential values replaced."""
-    out: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        out[key] = REDACTED if key in _SECRET_HEADERS else value
-    return out
-
-
-def redact_url(url: str) -> str:
-    """`url` with credential-like query parameter values replaced."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [
-        (k, REDACTED if k.lower() in _SECRET_QUERY else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="<>")))
 
 
 class TraceRecorder:
@@ -153,7 +118,7 @@ class TraceRecorder:
         }
         if body:
             try:
-                record["body"] = _decoder.decode(body)
+                record["body"] = redact_message(_decoder.decode(body))
             except msgspec.DecodeError:
                 record["body_b64"] = base64.b64encode(body).decode("ascii")
         self._emit(record)
@@ -175,19 +140,24 @@ class TraceRecorder:
 
     def send(self, t: float, message: Any) -> None:
         """One outgoing message (a WebSocket JSON message, decoded)."""
-        self._emit({"t": round(t, 6), "op": "send", "msg": message})
+        self._emit({"t": round(t, 6), "op": "send", "msg": redact_message(message)})
 
     def app(self, t: float, call: str, args: Mapping[str, Any], returns: Any = None) -> None:
         """A command the application gave a conversation machine (``create``, ``cancel``,
         ...), with JSON arguments and its JSON result, so a replay can give it again."""
-        record: dict[str, Any] = {"t": round(t, 6), "op": "app", "call": call, "args": args}
+        record: dict[str, Any] = {
+            "t": round(t, 6),
+            "op": "app",
+            "call": call,
+            "args": redact_message(args),
+        }
         if returns is not None:
-            record["returns"] = returns
+            record["returns"] = redact_message(returns)
         self._emit(record)
 
     def recv(self, t: float, message: Any) -> None:
         """One inbound WebSocket message, decoded."""
-        self._emit({"t": round(t, 6), "op": "recv", "msg": message})
+        self._emit({"t": round(t, 6), "op": "recv", "msg": redact_message(message)})
 
     def eof(self, t: float) -> None:
         """The body or socket ended."""

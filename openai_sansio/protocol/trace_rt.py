@@ -88,6 +88,7 @@ from ._errors import LocalProtocolError
 from .events.common import APIError, ToolCall
 from .realtime import RealtimeSession
 from .realtime_session_events import RealtimeError, ResponseFinished
+from .redaction import redact_message
 
 __all__ = ["looks_realtime", "replay_realtime"]
 
@@ -158,7 +159,8 @@ def _str(value: Any) -> str | None:
 
 def _same(recorded: Any, produced: Any) -> bool:
     """`produced` is the `recorded` frame; ids the recorded frame leaves out are not compared
-    (``event_id``, the item's ``id``)."""
+    (``event_id``, the item's ``id``); credentials are compared as recorded (redacted)."""
+    produced = redact_message(produced)
     if recorded == produced:
         return True
     if not isinstance(recorded, dict) or not isinstance(produced, dict):

@@ -34,6 +34,7 @@ import msgspec
 
 from ._errors import LocalProtocolError, RemoteProtocolError
 from .events.common import NEED_DATA, APIError
+from .redaction import redact_message
 from .requests import GenerationParams, function_tool
 from .responses_ledger import as_input_item
 from .responses_ws import ConnectionState, ResponsesSocket
@@ -237,7 +238,7 @@ def _replay_commands(records: list[Mapping[str, Any]], header: Mapping[str, Any]
 
     def settle(number: int) -> None:
         run.drain()
-        unmatched.extend((number, frame) for frame in run.outgoing())
+        unmatched.extend((number, redact_message(frame)) for frame in run.outgoing())
         run.drain()
 
     def unrecorded(count: int | None = None) -> None:
