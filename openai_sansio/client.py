@@ -18,7 +18,6 @@ An HTTP error status raises `APIStatusError` with the typed `APIError`.
 
 from __future__ import annotations
 
-import datetime
 import os
 import random
 import ssl
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 
+from ._tracing import HTTPTap, TraceArg, as_recorder
 from .errors import APIStatusError
 from .protocol.chat import ChatEnd, ChatResult, ChatStream
 from .protocol.events.common import NEED_DATA
@@ -93,8 +93,10 @@ class EventStream(Generic[_Result]):
         request: HTTPRequest,
         machine: _StreamMachine[_Result],
         end_type: type[ResponseEnd] | type[ChatEnd],
+        trace: TraceRecorder | None = None,
     ) -> None:
         self._client = client
+        self._tap = HTTPTap(trace) if trace is not None else None
         self._request = request
         self.machine: _StreamMachine[_Result] = machine
         self._end_type = end_type
@@ -113,14 +115,22 @@ class EventStream(Generic[_Result]):
 
     async def __aenter__(self) -> EventStream[_Result]:
         request = self._request
+        tap = self._tap
+        if tap is not None:
+            tap.request(request)
         response = await self._client._send(request)
         self.status = response.status
         self.request_id = response.header("x-request-id")
+        if tap is not None:
+            tap.response(response.status, response.headers)
         if response.status >= 400:
             try:
                 body = await response.read_all(ERROR_BODY_LIMIT)
             finally:
                 await response.aclose()
+            if tap is not None:
+                tap.chunk(body)
+                tap.eof()
             raise APIStatusError(api_error_from_http(response.status, response.headers, body))
         self._response = response
         return self
@@ -143,9 +153,14 @@ class EventStream(Generic[_Result]):
             if response is None:
                 raise RuntimeError("use the stream inside 'async with'")
             chunk = await response.receive_some()
+            tap = self._tap
             if chunk is None:
+                if tap is not None:
+                    tap.eof()
                 machine.receive_eof()
             else:
+                if tap is not None:
+                    tap.chunk(chunk)
                 machine.receive_data(chunk)
 
     async def until_done(self) -> _Result:
@@ -162,9 +177,17 @@ class EventStream(Generic[_Result]):
                 # connection can go back to the pool, but only briefly and boundedly: a peer
                 # that keeps the body open after the end costs a new connection, not a wait.
                 left = DRAIN_BYTES
+                tap = self._tap
                 with anyio.move_on_after(DRAIN_SECONDS):
-                    while left > 0 and (rest := await response.receive_some()) is not None:
+                    while left > 0:
+                        rest = await response.receive_some()
+                        if rest is None:
+                            if tap is not None:
+                                tap.eof()
+                            break
                         left -= len(rest)
+                        if tap is not None:
+                            tap.chunk(rest)
             await response.aclose()
 
     async def __aexit__(
@@ -192,15 +215,18 @@ class ResponsesResource:
         input: str | Sequence[Mapping[str, Any]],
         model: str,
         previous_response_id: str | None = None,
+        trace: TraceArg = None,
         **options: Any,
     ) -> EventStream[ResponseResult]:
         """Stream one response. `options` are `GenerationParams` fields (tools, tool_choice,
-        temperature, instructions, max_output_tokens, reasoning_effort, ...)."""
+        temperature, instructions, max_output_tokens, reasoning_effort, ...); `trace` records
+        this exchange (a `TraceRecorder` or a ``write(line)`` callable, ``api="responses"``)."""
         params = GenerationParams(model=model, **options)
         request = build_responses_request(
             self._client.config, params, input, previous_response_id=previous_response_id
         )
-        return EventStream(self._client, request, ResponseStream(), ResponseEnd)
+        recorder = as_recorder(trace, api="responses", config={"model": model})
+        return EventStream(self._client, request, ResponseStream(), ResponseEnd, recorder)
 
     def connect(
         self,
@@ -230,18 +256,11 @@ class ResponsesResource:
         from .conversation import ResponsesConnection
 
         params = GenerationParams(model=model, store=store, **options)
-        recorder = trace
-        if trace is not None and not isinstance(trace, TraceRecorder):
-            recorder = TraceRecorder(
-                trace,
-                api="responses-ws",
-                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                config={
-                    "params": params_record(params),
-                    "socket": {"replay_unsafe": replay_unsafe},
-                },
-            )
-        assert recorder is None or isinstance(recorder, TraceRecorder)
+        recorder = as_recorder(
+            trace,
+            api="responses-ws",
+            config={"params": params_record(params), "socket": {"replay_unsafe": replay_unsafe}},
+        )
         client = self._client
         extra: dict[str, Any] = {"allow_insecure": client.allow_insecure}
         if client.ssl_context is not None:
@@ -290,9 +309,11 @@ class ChatResource:
         n: int | None = None,
         logprobs: bool | None = None,
         top_logprobs: int | None = None,
+        trace: TraceArg = None,
         **options: Any,
     ) -> EventStream[ChatResult]:
-        """Stream one chat completion. `options` are `GenerationParams` fields."""
+        """Stream one chat completion. `options` are `GenerationParams` fields; `trace`
+        records this exchange (``api="chat"``)."""
         params = GenerationParams(model=model, **options)
         request = build_chat_request(
             self._client.config,
@@ -302,7 +323,8 @@ class ChatResource:
             logprobs=logprobs,
             top_logprobs=top_logprobs,
         )
-        return EventStream(self._client, request, ChatStream(), ChatEnd)
+        recorder = as_recorder(trace, api="chat", config={"model": model})
+        return EventStream(self._client, request, ChatStream(), ChatEnd, recorder)
 
     async def create(
         self, *, messages: Sequence[Mapping[str, Any]], model: str, **options: Any
@@ -333,15 +355,7 @@ class RealtimeResource:
         url, tool_timeout, reconnect and rollover settings, transport options."""
         from .realtime_client import RealtimeConnection
 
-        recorder = trace
-        if trace is not None and not isinstance(trace, TraceRecorder):
-            recorder = TraceRecorder(
-                trace,
-                api="realtime",
-                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                config={"model": model},
-            )
-        assert recorder is None or isinstance(recorder, TraceRecorder)
+        recorder = as_recorder(trace, api="realtime", config={"model": model})
         client = self._client
         if client.ssl_context is not None:
             options.setdefault("ssl_context", client.ssl_context)

@@ -172,3 +172,38 @@ async def test_cancel_scope_while_streaming_leaves_the_client_usable() -> None:
                 client.config = client.config.replace(base_url=fast.base_url)
                 result = await client.responses.create(model="m", input="hi")
     assert result.text == "You said: hi"
+
+
+async def test_each_stream_records_its_own_trace_and_it_replays() -> None:
+    """``trace=`` on `responses.stream` and `chat.stream`: each exchange is recorded on its
+    own (request, head, every chunk as split, end), redacted, and replays with no divergence
+    to the same result."""
+    from openai_sansio.protocol.trace import load_trace, replay
+
+    responses_lines: list[bytes] = []
+    chat_lines: list[bytes] = []
+    async with running() as server:
+        async with Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+            async with client.responses.stream(
+                model="gpt-5.5", input="Say hello", trace=responses_lines.append
+            ) as stream:
+                result = await stream.until_done()
+            chat = await client.chat.create(
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "Say hello"}],
+                trace=chat_lines.append,
+            )
+    expected = [
+        (responses_lines, "responses", result.text),
+        (chat_lines, "chat", chat.choices[0].content),
+    ]
+    for lines, api, text in expected:
+        header, records = load_trace(lines)
+        assert header is not None and header["api"] == api
+        ops = [r["op"] for r in records]
+        assert ops[:2] == ["request", "response"] and ops[-1] == "eof"
+        assert set(ops[2:-1]) == {"recv_bytes"}
+        assert records[0]["headers"]["authorization"] == "<redacted>"
+        assert KEY.encode() not in b"".join(lines)
+        summary = replay(header, records)
+        assert summary.divergences == [] and summary.turns[0].text == text
