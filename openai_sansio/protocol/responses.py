@@ -444,7 +444,7 @@ class ResponseStream:
             return
         self._surfaced.add(key)
         added = self._items.get(index)
-        arguments = item.arguments
+        arguments = item.arguments if isinstance(item.arguments, str) else None
         if arguments is None:
             arguments = self._args_done.get(index)
         if arguments is None:

@@ -568,6 +568,8 @@ class ResponseCreate(WireEvent, tag="response.create", frozen=True):
     conversation: Any = None
     context_management: Any = None
     stream_options: Any = None
+    moderation: Any = None
+    prompt_cache_options: Any = None
     background: bool | None = None
     stream: bool | None = None
 

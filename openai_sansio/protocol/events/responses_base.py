@@ -65,7 +65,9 @@ class OutputItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, 
     # function_call / custom_tool_call / mcp_call
     call_id: str | None = None
     name: str | None = None
-    arguments: str | None = None
+    arguments: Any = None
+    """A JSON string for ``function_call`` / ``mcp_call``; any JSON value for
+    ``tool_search_call``."""
     input: str | None = None
     namespace: str | None = None
     caller: Any = None
@@ -121,6 +123,8 @@ class ErrorDetail(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
     code: str | None = None
     type: str | None = None
     param: str | None = None
+    headers: Any = None
+    """Response headers a WebSocket ``error`` frame carries (rate limits, ...)."""
 
 
 class Response(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
