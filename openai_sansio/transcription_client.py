@@ -406,7 +406,11 @@ class TranscriptionResource:
         keyword options), each sent as one WAV request (up to `max_concurrency` at once);
         ``async with ... as utterances: async for u in utterances`` yields an
         `UtteranceTranscript` per utterance, in utterance order. `options` go to
-        `transcribe` (language, prompt, include_logprobs, response_format, ...)."""
+        `transcribe` (language, prompt, include_logprobs, response_format, ...).
+
+        Returns an async context manager, not an async generator: the requests run in a
+        task group that the ``async with`` block owns (leaving it cancels them); a failed
+        request raises its typed error from the iteration at its utterance's turn."""
         return UtteranceStream(
             self,
             audio_chunks,

@@ -4,7 +4,7 @@
                                             input_rate=48000, input_channels=2) as session:
         session.send_audio(pcm_chunk)           # any rate/channels -> the session's format
         ...
-        session.finish()                        # commit the rest; the iteration ends after
+        session.finish()                        # no more audio; the iteration ends after
         async for event in session:             # the last transcript
             if isinstance(event, InterimTranscript): show(event.item_id, event.text)
             elif isinstance(event, FinalTranscript): print(event.text, event.confidence)
@@ -38,7 +38,7 @@ from ._socket_session import SocketSession
 from .audio.realtime_path import InputPath
 from .errors import APIConnectionError
 from .protocol._errors import RemoteProtocolError
-from .protocol._realtime_types import OFF
+from .protocol._realtime_types import OFF, audio_format_object
 from .protocol.events.common import APIError
 from .protocol.realtime_config import realtime_headers
 from .protocol.trace import TraceRecorder
@@ -73,7 +73,6 @@ _CONCLUSIONS = (
     TranscriptionError,
     AudioDropped,
 )
-_FORMATS = {"pcm": "audio/pcm", "pcmu": "audio/pcmu", "pcma": "audio/pcma"}
 
 
 class TranscriptionConnection(SocketSession):
@@ -129,7 +128,9 @@ class TranscriptionConnection(SocketSession):
             max_buffered_audio_ms=max_buffered_audio_ms,
         )
         self.input = InputPath(
-            input_rate, channels=input_channels, fmt=_FORMATS[str(config.input_format)]
+            input_rate,
+            channels=input_channels,
+            fmt=audio_format_object(config.input_format)["type"],
         )
         self._url = transcription_url(client.config, url=url)
         self._headers = realtime_headers(client.config)
@@ -154,9 +155,6 @@ class TranscriptionConnection(SocketSession):
         self._lost = anyio.Event()
         self._unsent: list[bytes] = []
         self._fatal: TranscriptionError | None = None
-        self._updates_pending = 0  # session.update sent on this socket, not answered yet
-        self._finishing = False  # finish() called: end the iteration once all is reported
-        self._barrier = False
 
     # ------------------------------------------------------------------ commands
 
@@ -185,18 +183,20 @@ class TranscriptionConnection(SocketSession):
     def update(self, **changes: Any) -> str:
         """A ``session.update`` with GA ``session`` fields (kept for later sockets)."""
         event_id = self.machine.update(**changes)
-        self._updates_pending += 1
         self._app("update", dict(changes), event_id)
         return event_id
 
-    def finish(self) -> str:
-        """No more audio: commit what is buffered, then end the iteration once every
-        transcript (or failure) is reported. A ``session.update`` without changes marks the
-        point: the server answers in order, so its ``session.updated`` comes after the
-        commit's outcome. Returns the commit's event id."""
-        event_id = self.flush()
-        self.update()
-        self._finishing = True
+    def finish(self) -> str | None:
+        """No more audio: the resampler's tail goes out, then the machine's `finish` (with
+        client commits, a commit of the audio since the last one; under server VAD, a commit
+        only if the server still hears speech once it has processed everything). The
+        iteration ends once every transcript (or failure) is reported, also across a
+        reconnection. Returns the commit's event id, if one was sent now."""
+        tail = self.input.flush()
+        if tail:
+            self.machine.append_audio(tail)
+        event_id = self.machine.finish()
+        self._app("finish", {}, event_id)
         return event_id
 
     @property
@@ -222,20 +222,12 @@ class TranscriptionConnection(SocketSession):
 
     async def _deliver(self) -> None:
         for event in self.machine.events():
-            kind = getattr(event, "type", None)
-            if kind == "session.updated":
-                self._updates_pending = max(0, self._updates_pending - 1)
-                self._barrier = self._finishing and self._updates_pending == 0
-            if isinstance(event, TranscriptionError):
-                if event.client_event_type == "session.update":
-                    self._updates_pending = max(0, self._updates_pending - 1)
-                    self._barrier = self._finishing and self._updates_pending == 0
-                if event.error.classification == "fatal":
-                    self._fatal = event
-                    self._lost.set()
+            if isinstance(event, TranscriptionError) and event.error.classification == "fatal":
+                self._fatal = event
+                self._lost.set()
             if self._wire_events or isinstance(event, _CONCLUSIONS):
                 await self._emit(event)
-        if self._barrier and not self.machine.pending_items:
+        if self.machine.finished:
             self._tx.close()  # every transcript is out: the iteration ends
 
     async def _emit(self, item: Any) -> None:
@@ -296,7 +288,6 @@ class TranscriptionConnection(SocketSession):
                     self._recorder.closed(self._now(), closed.code if closed else None)
                 unsent, self._unsent = self._unsent, []
                 self.machine.connection_lost(unsent)
-                self._updates_pending = 0
                 await self._deliver()
         self._tx.close()
 
@@ -315,7 +306,6 @@ class TranscriptionConnection(SocketSession):
     async def _serve(self, ws: WebSocketTransport) -> None:
         self._ws = ws
         self.machine.connection_made(anyio.current_time())
-        self._updates_pending += 1
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._writer, ws)
@@ -357,12 +347,16 @@ class TranscriptionConnection(SocketSession):
             await self._wake.wait()
             self._wake = anyio.Event()
             frames = self.machine.data_to_send()
-            for sent, frame in enumerate(frames):
-                try:
-                    await ws.send_text(frame)
-                except APIConnectionError:
-                    self._unsent = frames[sent:]
-                    return
+            if not frames:
+                continue
+            try:
+                await ws.send_texts(frames)
+            except APIConnectionError:
+                self._unsent = frames  # a transcription session dies with its socket:
+                return  # whatever of them arrived is gone, so they go first on the next
+            except anyio.get_cancelled_exc_class():
+                self._unsent = frames  # the reader saw the socket close mid-write
+                raise
 
 
 # ---------------------------------------------------------------------- the CLI's realtime path

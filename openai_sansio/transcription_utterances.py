@@ -7,9 +7,12 @@ utterances with `audio.EnergyVAD` (sample-accurate, chunking-invariant), pads ea
 `UtteranceTranscript` per utterance **in utterance order**, whatever order the requests finish
 in. An utterance longer than `max_utterance_s` is cut there (the API takes 25 MB at most).
 
-Why a context manager: the reader and the requests run in a task group owned by the
-``async with`` block (an async generator must not yield inside a task group), so leaving the
-block cancels whatever is still running.
+Why a context manager and not an async generator: the reader and the requests run in a task
+group owned by the ``async with`` block (an async generator must not yield inside a task
+group: its cancel scope would leak into the caller's frame), so leaving the block cancels
+whatever is still running, on asyncio and trio alike. Errors come out typed, never wrapped in
+an ``ExceptionGroup``: a failed request, or a failure reading `chunks`, is raised by the
+iteration at its turn, and an exception of the caller's block propagates as it is.
 
 Next: ``async with client.transcription.transcribe_utterances(chunks, sample_rate=16000) as
 utterances: async for u in utterances: ...``. A failed request raises its exception
@@ -114,6 +117,7 @@ class UtteranceStream:
         self._base = 0
         self._speech_start: int | None = None
         self._count = 0
+        self._read_error: Exception | None = None  # raised by the iteration after the slots
 
     async def __aenter__(self) -> UtteranceStream:
         group = anyio.create_task_group()
@@ -132,7 +136,10 @@ class UtteranceStream:
         if group is None:
             return None
         group.cancel_scope.cancel()
-        return await group.__aexit__(exc_type, exc, tb)
+        # the block's own exception propagates as it is (the children's errors are handed
+        # to the iteration, so nothing is wrapped in an ExceptionGroup here)
+        await group.__aexit__(None, None, None)
+        return None
 
     def __aiter__(self) -> UtteranceStream:
         return self
@@ -145,6 +152,9 @@ class UtteranceStream:
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
         if slot is None:
+            if self._read_error is not None:
+                error, self._read_error = self._read_error, None
+                raise error
             raise StopAsyncIteration
         await slot.done.wait()
         if slot.error is not None:
@@ -173,15 +183,18 @@ class UtteranceStream:
 
     async def _read(self) -> None:
         async with self._send:
-            async for chunk in self._chunks:
-                mono = self._mono(chunk)
-                self._buffer = np.concatenate((self._buffer, mono))
-                for event in self._vad.push(mono):
+            try:
+                async for chunk in self._chunks:
+                    mono = self._mono(chunk)
+                    self._buffer = np.concatenate((self._buffer, mono))
+                    for event in self._vad.push(mono):
+                        await self._on_vad(event)
+                    await self._force_cut()
+                    self._trim()
+                for event in self._vad.flush():
                     await self._on_vad(event)
-                await self._force_cut()
-                self._trim()
-            for event in self._vad.flush():
-                await self._on_vad(event)
+            except Exception as exc:  # raised by the iteration once the slots before it are out
+                self._read_error = exc
             await self._send.send(None)
 
     async def _on_vad(self, event: SpeechStart | SpeechEnd) -> None:

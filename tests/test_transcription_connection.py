@@ -9,6 +9,7 @@ client frames the emulator received.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -125,13 +126,11 @@ async def test_vad_turns_in_order_with_confidence_and_usage() -> None:
         events = await collect(session)
 
     started, stopped = of(events, SpeechStarted), of(events, SpeechStopped)
-    everything = of(events, FinalTranscript)
+    finals = of(events, FinalTranscript)
     assert len(started) == len(stopped) == 2
-    # the two VAD turns, then the silence after the last one, committed by finish()
-    assert [f.item_id for f in everything[:2]] == [s.item_id for s in started]
-    assert [f.previous_item_id for f in everything] == [None, *(f.item_id for f in everything[:-1])]
-    assert everything[2:] and everything[2].text == "Spoken input of 300 milliseconds."
-    finals = everything[:2]
+    # the two VAD turns and nothing else: the silence after the last one is not committed
+    assert [f.item_id for f in finals] == [s.item_id for s in started]
+    assert [f.previous_item_id for f in finals] == [None, finals[0].item_id]
     for final in finals:
         assert final.text.startswith("Spoken input of ") and final.text.endswith(" milliseconds.")
         assert final.confidence == pytest.approx(expected_confidence(final.text))
@@ -142,9 +141,10 @@ async def test_vad_turns_in_order_with_confidence_and_usage() -> None:
         ]
         assert interims[-1].text == final.text
         assert events.index(interims[-1]) < events.index(final)
-    assert session.usage.transcripts == 3
-    assert session.usage.total_tokens == sum(f.usage.total_tokens for f in everything)
+    assert session.usage.transcripts == 2
+    assert session.usage.total_tokens == sum(f.usage.total_tokens for f in finals)
     sent = frames(server)
+    assert not any(f["type"] == "input_audio_buffer.commit" for f in sent)
     assert sent[0]["type"] == "session.update"
     assert sent[0]["session"]["type"] == "transcription"
     assert sent[0]["session"]["include"] == ["item.input_audio_transcription.logprobs"]
@@ -258,6 +258,21 @@ async def test_reconnect_mid_utterance_reports_the_item_failed() -> None:
     assert again["type"] == "session.update" and again["session"]["type"] == "transcription"
 
 
+async def test_socket_lost_after_finish_fails_the_item_once_and_ends() -> None:
+    # created, updated, committed, item.added: the socket drops before the transcript and
+    # before the end marker's answer; the fresh session answers a new marker
+    config = EmulatorConfig(drop_after_events=4)
+    async with session_on(config, turn_detection=None, reconnect_attempts=1) as (server, session):
+        await send_in_chunks(session, tone(24000, 300))
+        session.finish()
+        events = await collect(session)
+    (lost,) = [e for e in events if isinstance(e, TranscriptFailed | FinalTranscript)]
+    assert isinstance(lost, TranscriptFailed) and lost.reason == "connection_lost"
+    assert lost.item_id is not None and not of(events, TranscriptionError)
+    again = [f["type"] for f in frames(server, 1)]
+    assert again[0] == "session.update" and "input_audio_buffer.commit" not in again
+
+
 async def test_errors_classified_benign_commit_and_fatal_model() -> None:
     async with session_on(turn_detection=None) as (_, session):
         commit = session.flush()  # nothing appended: an empty commit
@@ -289,6 +304,25 @@ async def test_refused_upgrade_raises_on_entry() -> None:
                     pass
     assert SECRET not in str(caught.value)
     assert getattr(caught.value, "error", None) is not None
+
+
+async def test_azure_v1_path() -> None:
+    """Azure's GA path ``/openai/v1/realtime?intent=transcription`` with an ``api-key``
+    header (the dated ``/openai/realtime?api-version=...`` shape is not emulated, for the
+    voice sessions either)."""
+    async with running(EmulatorConfig()) as server:
+        endpoint = server.base_url.removesuffix("/v1")
+        async with Client.azure(
+            env={}, azure_endpoint=endpoint, api_key="azure-key", allow_insecure_http=True
+        ) as client:
+            async with client.transcription.connect(turn_detection=None) as session:
+                await send_in_chunks(session, tone(24000, 300))
+                session.finish()
+                (final,) = of(await collect(session), FinalTranscript)
+    assert final.text == "Spoken input of 300 milliseconds."
+    (url,) = server.realtime_connections
+    assert (url.path, url.query) == ("/openai/v1/realtime", "intent=transcription")
+    assert url.headers["api-key"] == "<redacted>"
 
 
 # ------------------------------------------------------------------ the emulator engine
@@ -334,6 +368,37 @@ def test_engine_refuses_beta_and_vad_for_no_vad_models() -> None:
     assert first.frame["error"]["code"] == "beta_api_shape_disabled"
 
 
+def test_engine_transcribes_silence_as_an_empty_transcript() -> None:
+    """As the real API: a committed buffer with no speech in it gets ``completed`` with an
+    empty transcript (no deltas, no invented words), still billed for its audio."""
+    e = engine()
+    out(e)
+    update = {"type": "session.update", "session": {"type": "transcription", "audio": {"input": {
+        "transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
+        "include": ["item.input_audio_transcription.logprobs"]}}  # fmt: skip
+    e.receive_text(json.dumps(update), 0.0)
+    quiet = (np.arange(24 * 300) % 7 - 3).astype("<i2").tobytes()  # -80 dBFS hiss
+    for audio in (quiet, tone(24000, 300)):
+        append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(audio).decode()}
+        e.receive_text(json.dumps(append), 0.0)
+        e.receive_text(json.dumps({"type": "input_audio_buffer.commit"}), 0.0)
+    events = out(e)
+    done = [x for x in events if x["type"].endswith("transcription.completed")]
+    deltas = [x for x in events if x["type"].endswith("transcription.delta")]
+    assert [d["transcript"] for d in done] == ["", "Spoken input of 300 milliseconds."]
+    assert {d["item_id"] for d in deltas} == {done[1]["item_id"]}
+    assert done[0]["logprobs"] == [] and done[0]["usage"]["output_tokens"] == 0
+    assert done[0]["usage"]["input_token_details"]["audio_tokens"] == 3
+
+
+async def test_a_silent_utterance_is_an_empty_final_without_confidence() -> None:
+    async with session_on(turn_detection=None) as (_, session):
+        await send_in_chunks(session, silence(24000, 300))
+        session.finish()
+        (final,) = of(await collect(session), FinalTranscript)
+    assert (final.text, final.confidence) == ("", None)
+
+
 # ------------------------------------------------------------------ CLI path, trace, replay
 
 
@@ -358,9 +423,9 @@ async def test_run_realtime_file_prints_interim_and_final_lines(tmp_path: Path) 
     lines = printed.getvalue().splitlines()
     assert any(line.startswith("[interim ") for line in lines)
     finals = [line for line in lines if line.startswith("[final ")]
-    # the VAD turn (200 ms lead, 700 ms tone, 500 ms silence), then the rest committed at the end
-    assert len(finals) == 2 and "of 1400 milliseconds. (confidence 0.9" in finals[0]
-    assert lines[-1].startswith("[usage] transcripts=2")
+    # the VAD turn (200 ms lead, 700 ms tone, 500 ms silence); the silence left is not committed
+    assert len(finals) == 1 and "of 1400 milliseconds. (confidence 0.9" in finals[0]
+    assert lines[-1].startswith("[usage] transcripts=1")
     data = trace.read_bytes()
     assert SECRET.encode() not in data
     header, records = load_trace(data.splitlines())
@@ -368,7 +433,7 @@ async def test_run_realtime_file_prints_interim_and_final_lines(tmp_path: Path) 
     summary = replay(header, records)
     assert summary.api == "transcription"
     assert summary.divergences == []
-    assert [t.status for t in summary.turns] == ["completed", "completed"]
+    assert [t.status for t in summary.turns] == ["completed"]
     assert summary.turns[0].text == finals[0].split("] ", 1)[1].rsplit(" (confidence", 1)[0]
 
 

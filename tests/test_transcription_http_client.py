@@ -235,3 +235,58 @@ async def test_utterances_one_request_each_in_order() -> None:
     assert [round(u.end_ms) for u in got] == [900, 2600, 3800]
     for u in got:
         assert u.text.endswith(".") and u.text.count(".") == 1 and u.confidence is None
+
+
+async def test_utterances_is_a_context_manager_that_raises_in_turn_and_cancels_on_exit() -> None:
+    """Not an async generator: the requests run in the block's task group, so a failure is
+    raised by the iteration at its utterance's turn, and leaving the block early cancels the
+    requests still running (nothing leaks past the block, on either backend)."""
+    audio = speech([(0.3, False), (0.6, True), (0.7, False), (1.0, True), (0.8, False)])
+    async with running(EmulatorConfig(http_status=400)) as server:
+        async with Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+            stream = client.transcription.transcribe_utterances(
+                _chunks(audio, 4000), sample_rate=RATE
+            )
+            assert not hasattr(stream, "asend")  # not an async generator
+            with pytest.raises(RuntimeError):
+                await stream.__anext__()  # only inside 'async with'
+            with anyio.fail_after(5), pytest.raises(APIStatusError) as info:
+                async with stream as utterances:
+                    async for _ in utterances:
+                        pass
+    assert info.value.status == 400
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            for start in range(0, len(audio), 4000):
+                await anyio.sleep(0)
+                yield audio[start : start + 4000].tobytes()
+
+    async with running(EmulatorConfig(delay_s=0.05)) as server:
+        async with Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+            with anyio.fail_after(5):
+                async with client.transcription.transcribe_utterances(
+                    endless(), sample_rate=RATE, max_concurrency=2
+                ) as utterances:
+                    first = await utterances.__anext__()
+            # the reader and the requests in flight were cancelled with the block
+    assert first.index == 0 and first.text
+
+
+async def test_utterances_a_failing_source_raises_after_the_utterances_before_it() -> None:
+    audio = speech([(0.3, False), (0.6, True), (0.7, False)])
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield audio.tobytes()
+        raise ValueError("microphone unplugged")
+
+    async with running() as server:
+        async with Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+            got = []
+            with anyio.fail_after(5), pytest.raises(ValueError, match="unplugged"):
+                async with client.transcription.transcribe_utterances(
+                    broken(), sample_rate=RATE
+                ) as utterances:
+                    async for u in utterances:
+                        got.append(u)
+    assert [u.index for u in got] == [0]

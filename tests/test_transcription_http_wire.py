@@ -476,3 +476,20 @@ def test_fuzz_any_bytes_accept_or_remote_protocol_error(
         return
     events = list(machine.events())
     assert isinstance(events[-1], TranscriptionResult)
+
+
+def test_logprobs_and_segments_kept_are_bounded() -> None:
+    """Empty deltas add no text but their logprobs (and segments) are kept for the result:
+    they are bounded like the text, so a hostile stream cannot grow memory without end."""
+    lp = {"token": "", "logprob": -0.1, "bytes": []}
+    delta = {"type": "transcript.text.delta", "delta": "", "logprobs": [lp, lp, lp]}
+    segment = {"type": "transcript.text.segment", "id": "s", "start": 0.0, "end": 1.0,
+               "speaker": "A", "text": ""}  # fmt: skip
+    for event in (delta, segment):
+        machine = TranscriptionResponse(max_text_chars=5)
+        machine.receive_response_head(200, [("content-type", "text/event-stream")])
+        frame = b"data: " + json.dumps(event).encode() + b"\n\n"
+        with pytest.raises(RemoteProtocolError) as info:
+            for _ in range(6):
+                machine.receive_data(frame)
+        assert info.value.error_hint == "text_too_long"

@@ -26,12 +26,15 @@ from .validate import describe, field, missing
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
     "DEFAULT_VOICE",
+    "FORMATS",
     "SessionView",
+    "check_keys",
     "check_tool_choice",
     "check_tools",
     "default_session",
     "format_object",
     "invalid_value",
+    "merge_input",
     "merge_update",
     "parse_format",
     "public_session",
@@ -82,7 +85,8 @@ _VAD_KEYS = {
     "server_vad": frozenset(_SERVER_VAD),
     "semantic_vad": frozenset(_SEMANTIC_VAD),
 }
-_FORMATS = {"audio/pcm": PCM24K, "audio/pcmu": PCMU, "audio/pcma": PCMA}
+FORMATS = {"audio/pcm": PCM24K, "audio/pcmu": PCMU, "audio/pcma": PCMA}
+"""The audio formats a session accepts, by ``format.type``."""
 _EAGERNESS = ("low", "medium", "high", "auto")
 _NOISE = ("near_field", "far_field")
 SEMANTIC_SILENCE_MS = {"low": 800, "medium": 500, "auto": 500, "high": 200}
@@ -99,7 +103,8 @@ def unknown_parameter(param: str) -> ApiError:
     return ApiError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
 
 
-def _check_keys(obj: dict[str, Any], allowed: frozenset[str], prefix: str) -> None:
+def check_keys(obj: dict[str, Any], allowed: frozenset[str], prefix: str) -> None:
+    """`unknown_parameter` for the first key of `obj` not in `allowed` (params `prefix.key`)."""
     for key in obj:
         if key not in allowed:
             raise unknown_parameter(f"{prefix}.{key}")
@@ -161,14 +166,14 @@ def parse_format(value: Any, param: str) -> AudioFormat:
             code="invalid_type",
         )
     kind = field(value, "type", "string", param=f"{param}.type", required=True)
-    fmt = _FORMATS.get(kind)
+    fmt = FORMATS.get(kind)
     if fmt is None:
         raise invalid_value(
             f"{param}.type",
             f"Invalid value: '{kind}'. Supported values are: 'audio/pcm', 'audio/pcmu', and "
             "'audio/pcma'.",
         )
-    _check_keys(value, frozenset({"type", "rate"}) if fmt is PCM24K else frozenset({"type"}), param)
+    check_keys(value, frozenset({"type", "rate"}) if fmt is PCM24K else frozenset({"type"}), param)
     rate = field(value, "rate", "integer", param=f"{param}.rate")
     if rate is not None and rate != 24000:
         raise invalid_value(f"{param}.rate", f"Invalid value: {rate}. Supported values are: 24000.")
@@ -258,7 +263,7 @@ def _turn_detection(value: Any, current: Any, param: str) -> dict[str, Any] | No
             f"{param}.type",
             f"Invalid value: '{kind}'. Supported values are: 'server_vad' and 'semantic_vad'.",
         )
-    _check_keys(value, _VAD_KEYS[kind], param)
+    check_keys(value, _VAD_KEYS[kind], param)
     base = current if isinstance(current, dict) and current.get("type") == kind else None
     merged = dict(base or (_SERVER_VAD if kind == "server_vad" else _SEMANTIC_VAD))
     merged.update(value)
@@ -281,11 +286,13 @@ def _turn_detection(value: Any, current: Any, param: str) -> dict[str, Any] | No
     return merged
 
 
-def _merge_input(value: Any, current: dict[str, Any], param: str) -> None:
+def merge_input(value: Any, current: dict[str, Any], param: str) -> None:
+    """Validate an ``audio.input`` update `value` and apply it to `current` in place (the
+    voice and the transcription sessions share this shape)."""
     if value is None:
         return
     field({"i": value}, "i", "object", param=param)
-    _check_keys(value, _INPUT_KEYS, param)
+    check_keys(value, _INPUT_KEYS, param)
     if "format" in value:
         current["format"] = format_object(parse_format(value["format"], f"{param}.format"))
     if "transcription" in value:
@@ -324,7 +331,7 @@ def _merge_output(value: Any, current: dict[str, Any], param: str, voice_locked:
     if value is None:
         return
     field({"o": value}, "o", "object", param=param)
-    _check_keys(value, _OUTPUT_KEYS, param)
+    check_keys(value, _OUTPUT_KEYS, param)
     if "format" in value:
         current["format"] = format_object(parse_format(value["format"], f"{param}.format"))
     if "voice" in value:
@@ -362,7 +369,7 @@ def merge_update(session: dict[str, Any], update: Any, *, voice_locked: bool) ->
             f"Invalid value: '{kind}'. A realtime session cannot be updated to session type "
             f"'{kind}'; supported values are: 'realtime'.",
         )
-    _check_keys(update, _SESSION_KEYS, "session")
+    check_keys(update, _SESSION_KEYS, "session")
     new = copy.deepcopy(session)
     if "model" in update and update["model"] != session["model"]:
         raise invalid_value("session.model", "The model of a session cannot be changed.")
@@ -394,9 +401,9 @@ def merge_update(session: dict[str, Any], update: Any, *, voice_locked: bool) ->
     if update.get("audio") is not None:
         audio = update["audio"]
         field({"a": audio}, "a", "object", param="session.audio")
-        _check_keys(audio, frozenset({"input", "output"}), "session.audio")
+        check_keys(audio, frozenset({"input", "output"}), "session.audio")
         if "input" in audio:
-            _merge_input(audio["input"], new["audio"]["input"], "session.audio.input")
+            merge_input(audio["input"], new["audio"]["input"], "session.audio.input")
         if "output" in audio:
             _merge_output(
                 audio["output"], new["audio"]["output"], "session.audio.output", voice_locked
@@ -430,8 +437,8 @@ class SessionView:
         audio_in = session["audio"]["input"]
         audio_out = session["audio"]["output"]
         return cls(
-            input_format=_FORMATS[audio_in["format"]["type"]],
-            output_format=_FORMATS[audio_out["format"]["type"]],
+            input_format=FORMATS[audio_in["format"]["type"]],
+            output_format=FORMATS[audio_out["format"]["type"]],
             turn_detection=audio_in.get("turn_detection"),
             transcription=audio_in.get("transcription"),
             voice=audio_out.get("voice", DEFAULT_VOICE),

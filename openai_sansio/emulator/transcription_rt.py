@@ -39,6 +39,7 @@ from .realtime_session import invalid_value
 from .transcription_rt_session import (
     check_model_query,
     default_transcription_session,
+    heard_speech,
     merge_transcription_update,
     transcript_events,
     view_of,
@@ -221,7 +222,10 @@ class TranscriptionEngine:
             )
             events = [failed]
         else:
-            deltas, done = transcript_events(item_id, audio_ms, config, self.session["include"])
+            speech = heard_speech(audio, fmt, self._view.turn_detection)
+            deltas, done = transcript_events(
+                item_id, audio_ms, config, self.session["include"], speech=speech
+            )
             events = [*deltas, done]
         held, self._held = self._held, []
         if self.config.transcription_out_of_order and self._committed % 2 == 1:

@@ -9,7 +9,9 @@ the models that take no VAD refuse a ``turn_detection``) and applies it with the
 semantics of the voice sessions; `transcript_events()` renders the deterministic transcript
 of a committed item: incremental word deltas (for ``whisper-1`` each delta carries the whole
 text so far), token logprobs when included (deterministic, not all certain, so a confidence
-is a real number), usage in tokens (``duration`` seconds for ``whisper-1``).
+is a real number), usage in tokens (``duration`` seconds for ``whisper-1``); an item with no
+speech in it (`heard_speech`: no 10 ms window at the VAD threshold) gets what the real API
+sends for silence, an empty transcript with no deltas, still billed for its audio.
 Why: transcription sessions share the input side of the voice sessions but not their
 session object; keeping their rules here keeps the engine about events.
 Next: `transcription_rt.TranscriptionEngine` calls these.
@@ -21,16 +23,20 @@ import copy
 import math
 from typing import Any
 
+import numpy as np
+
 from ..audio import PCM24K
+from ..audio.formats import AudioFormat
+from ..audio.g711 import alaw_decode, ulaw_decode
 from .errors import ApiError
-from .realtime_audio import heard_transcript
-from .realtime_session import _FORMATS as FORMATS
+from .realtime_audio import VAD_WINDOW_MS, heard_transcript, threshold_db
 from .realtime_session import (
+    FORMATS,
     SessionView,
-    _check_keys,
-    _merge_input,
+    check_keys,
     format_object,
     invalid_value,
+    merge_input,
 )
 from .rules import count_tokens, split_words
 from .validate import field, missing
@@ -39,6 +45,7 @@ __all__ = [
     "LOGPROBS_INCLUDE",
     "NO_VAD_MODELS",
     "default_transcription_session",
+    "heard_speech",
     "merge_transcription_update",
     "token_logprob",
     "transcript_events",
@@ -90,7 +97,7 @@ def merge_transcription_update(session: dict[str, Any], update: Any) -> dict[str
             f"Invalid value: '{kind}'. A transcription session cannot be updated to session "
             f"type '{kind}'; supported values are: 'transcription'.",
         )
-    _check_keys(update, _SESSION_KEYS, "session")
+    check_keys(update, _SESSION_KEYS, "session")
     new = copy.deepcopy(session)
     if "include" in update:
         include = update["include"]
@@ -105,8 +112,8 @@ def merge_transcription_update(session: dict[str, Any], update: Any) -> dict[str
     audio = update.get("audio")
     if audio is not None:
         field({"a": audio}, "a", "object", param="session.audio")
-        _check_keys(audio, frozenset({"input"}), "session.audio")
-        _merge_input(audio.get("input"), new["audio"]["input"], "session.audio.input")
+        check_keys(audio, frozenset({"input"}), "session.audio")
+        merge_input(audio.get("input"), new["audio"]["input"], "session.audio.input")
         td = new["audio"]["input"].get("turn_detection")
         if td is not None:
             for key in ("create_response", "interrupt_response", "idle_timeout_ms"):
@@ -135,6 +142,26 @@ def view_of(session: dict[str, Any]) -> SessionView:
     )
 
 
+def heard_speech(audio: bytes, fmt: AudioFormat, turn_detection: Any) -> bool:
+    """Whether `audio` (in `fmt`) holds speech: one 10 ms window at or above the level of
+    the VAD threshold (the session's, else 0.5: -40 dBFS)."""
+    threshold = turn_detection.get("threshold") if isinstance(turn_detection, dict) else None
+    level = threshold_db(0.5 if threshold is None else float(threshold))
+    if fmt.mime == "audio/pcmu":
+        samples = ulaw_decode(audio)
+    elif fmt.mime == "audio/pcma":
+        samples = alaw_decode(audio)
+    else:
+        samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
+    window = max(1, int(fmt.rate * VAD_WINDOW_MS / 1000))
+    usable = len(samples) // window * window
+    if not usable:
+        return False
+    frames = samples[:usable].astype(np.float64).reshape(-1, window)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    return bool(np.any(rms >= 32768.0 * 10 ** (level / 20)))
+
+
 def token_logprob(token: str) -> float:
     """The emulated log-probability of one token: ``-0.02 * (1 + len(token.strip()) % 5)``."""
     return round(-0.02 * (1 + len(token.strip()) % 5), 4)
@@ -145,11 +172,12 @@ def _logprobs(piece: str) -> list[dict[str, Any]]:
 
 
 def transcript_events(
-    item_id: str, audio_ms: int, config: dict[str, Any], include: Any
+    item_id: str, audio_ms: int, config: dict[str, Any], include: Any, *, speech: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The deltas and the ``completed`` event of a committed item of `audio_ms`."""
+    """The deltas and the ``completed`` event of a committed item of `audio_ms` (without
+    `speech`: no deltas and an empty transcript)."""
     model = str(config.get("model") or "whisper-1")
-    text = heard_transcript(audio_ms)
+    text = heard_transcript(audio_ms) if speech else ""
     words = split_words(text)
     logprobs = LOGPROBS_INCLUDE in (include or [])
     base = {"item_id": item_id, "content_index": 0}

@@ -4,8 +4,9 @@
 A transcription trace (written by ``client.transcription.connect(..., trace=...)``) holds the
 handshakes (``request``, ``response``), the client frames (``send``, JSON decoded), the server
 frames (``recv``, recorded when the machine took them), ``closed`` records and the caller's
-commands (``app``: ``flush``, ``clear``, ``update`` with its ``session`` fields; audio has no
-``app`` record: each recorded ``input_audio_buffer.append`` is given to `append_audio`). The
+commands (``app``: ``flush``, ``clear``, ``finish``, ``update`` with its ``session`` fields;
+audio has no ``app`` record: each recorded ``input_audio_buffer.append`` is given to
+`append_audio`). The
 header's ``config.session`` is the session object the machine was built with.
 
 What a replay checks: every frame the machine sends, in order, equals the next recorded
@@ -34,7 +35,7 @@ from .transcription_events import FinalTranscript, TranscriptFailed, Transcripti
 
 __all__ = ["looks_transcription", "replay_transcription"]
 
-_CALLS: Final = frozenset({"flush", "clear", "update"})
+_CALLS: Final = frozenset({"flush", "clear", "update", "finish"})
 _encoder: Final = msgspec.json.Encoder()
 _decoder: Final = msgspec.json.Decoder()
 

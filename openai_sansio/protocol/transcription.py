@@ -17,23 +17,34 @@ typed wire events plus its own conclusions (`transcription_events`):
   logprobs); **usage** per item, flattened, and summed (`usage`).
 - **Errors** classified (benign: an empty commit; fatal: auth, quota, the beta shape, an
   invalid model; else recoverable) and tied to the client event through its ``event_id``.
+- **The end of the audio**: `finish()` sends an end marker, a ``session.update`` without
+  changes (the server answers updates in order, so its ``session.updated`` comes after
+  everything the audio before it caused). With client commits it commits the audio appended
+  since the last commit first; under server VAD it commits only if, once the marker is
+  answered, the server reports speech in progress (``speech_started`` not committed yet):
+  trailing silence is never committed as an extra item. `finished` is true once the marker is
+  answered and every committed item is reported.
 - **Reconnection**: `connection_lost()` reports every committed item still waiting, and the
   utterance in progress (or audio sent and never committed), as `TranscriptFailed` with
   reason ``connection_lost`` (never silently lost); `connection_made(now)` then configures a
-  fresh session and the ordering resumes after the failed items.
+  fresh session and the ordering resumes after the failed items. Frames the dead socket never
+  took go out again after the configuration, except a commit whose audio died with the
+  socket (its utterance is already reported); an end marker the dead socket took is sent
+  again, so `finished` never turns true on the old session's behalf.
 - **Bounded**: outbound audio (oldest dropped and counted, `AudioDropped`), items waiting for
   an earlier one (`max_pending_items`: the oldest is failed ``evicted``), interim text per
   item, remembered ids.
 
 Verbs: `connection_made(now)`, `connection_lost(unsent)`, `receive_message(text, now)`,
 `next_event()` / `events()`, `data_to_send()`, `append_audio(bytes)`, `flush()` (commit),
-`clear()`, `update(**changes)`, `next_deadline()` / `handle_timeout(now)`. After each command
-and each `receive_message`, write `data_to_send()` and drain the events.
+`clear()`, `update(**changes)`, `finish()` (then wait for `finished`), `next_deadline()` /
+`handle_timeout(now)`. After each command and each `receive_message`, write `data_to_send()`
+and drain the events.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -69,6 +80,7 @@ MAX_INTERIM_CHARS: Final = 64 * 1024
 _MAX_LOGPROBS: Final = 16384
 _decode: Final = server_decoder("realtime")
 _BYTES_PER_SECOND: Final = {"audio/pcm": 48000, "audio/pcmu": 8000, "audio/pcma": 8000}
+_APPEND: Final = "input_audio_buffer.append"
 _BENIGN: Final = frozenset({"input_audio_buffer_commit_empty"})
 _FATAL: Final = frozenset({"invalid_model", "model_not_found", "beta_api_shape_disabled"})
 
@@ -122,6 +134,12 @@ class TranscriptionSession:
         self._speaking: str | None = None  # speech_started and not committed yet
         self._sent_audio_ms = 0.0  # audio the socket took since the last commit
         self._last_item: str | None = None  # the newest item placed (this connection)
+        self._uncommitted_ms = 0.0  # audio appended since the last commit or clear
+        self._updates_queued: deque[str] = deque()  # session.update ids not written yet
+        self._updates_sent: deque[str] = deque()  # written on this socket, not answered
+        self._finishing = False
+        self._marker: str | None = None  # the end marker, until answered
+        self._end_commit = False  # the marker's answer already led to a commit
 
     # ------------------------------------------------------------------ connection
 
@@ -130,19 +148,41 @@ class TranscriptionSession:
         while disconnected). Then call `data_to_send()`."""
         self.connected = True
         self.connections += 1
-        _, frame = self._outbox.encode("session.update", {"session": self.desired})
+        event_id, frame = self._outbox.encode("session.update", {"session": self.desired})
         self._outbox.queue_first([frame])
+        self._updates_queued.appendleft(event_id)
 
     def connection_lost(self, unsent: Sequence[bytes] = ()) -> None:
         """The socket closed. Every item still waiting for its transcript, the utterance in
         progress and audio sent but never committed are reported `TranscriptFailed`
         (``connection_lost``), in order. `unsent`: frames `data_to_send` returned that never
-        reached the socket; they go out first on the next connection. Idempotent."""
-        if unsent:
-            self._outbox.queue_first(list(unsent))
+        reached the socket; they go out first on the next connection (less a commit whose
+        audio died with the socket). Idempotent."""
         if not self.connected:
+            if unsent:
+                self._outbox.queue_first(list(unsent))
             return
         self.connected = False
+        bodies = [_body(frame) for frame in unsent]
+        unsent_ms = sum(
+            _b64_len(body.get("audio")) for body in bodies if body.get("type") == _APPEND
+        ) * (1000.0 / self._bytes_per_second())
+        lost_audio = self._sent_audio_ms - unsent_ms > 1e-9 and self._client_commits()
+        if lost_audio or self._speaking is not None:
+            unsent = _without_orphan_commit(unsent, bodies)
+        if unsent:
+            self._outbox.queue_first(list(unsent))
+        again = [
+            b["event_id"]
+            for b in bodies
+            if b.get("type") == "session.update" and isinstance(b.get("event_id"), str)
+        ]
+        self._updates_queued.extendleft(reversed(again))
+        lost = set(self._updates_sent) - set(again)
+        self._updates_sent.clear()
+        if self._marker is not None and self._marker in lost:
+            self._marker = self._send_update({})  # answered on the next socket, after its config
+            self._end_commit = False
         self.session = {}
         for item_id, item in self._items.items():
             if item.ended is None:
@@ -153,10 +193,10 @@ class TranscriptionSession:
         if self._speaking is not None:
             self._ended.remember(self._speaking)
             self._queue.push(TranscriptFailed(item_id=self._speaking, reason="connection_lost"))
-        elif self._sent_audio_ms > 0 and self._client_commits():
+        elif lost_audio:
             self._queue.push(TranscriptFailed(item_id=None, reason="connection_lost"))
         self._speaking = None
-        self._sent_audio_ms = 0.0
+        self._sent_audio_ms = unsent_ms  # the first frames of the next socket
         self._last_item = None
 
     # ------------------------------------------------------------------ commands
@@ -169,6 +209,7 @@ class TranscriptionSession:
         if len(audio) > 15 * 1024 * 1024:
             raise LocalProtocolError("one append carries at most 15 MiB", error_hint="append")
         ms = 1000.0 * len(audio) / self._bytes_per_second()
+        self._uncommitted_ms += ms
         dropped = self._outbox.audio(audio, ms)
         if dropped:
             total = self._outbox.dropped_ms
@@ -177,20 +218,47 @@ class TranscriptionSession:
     def flush(self) -> str:
         """End the utterance: ``input_audio_buffer.commit`` (the item's transcript follows).
         Returns the client event id."""
+        self._uncommitted_ms = 0.0
         return self._outbox.send("input_audio_buffer.commit")
 
     def clear(self) -> str:
         """Drop the audio buffered on the server (``input_audio_buffer.clear``)."""
+        self._uncommitted_ms = 0.0
         return self._outbox.send("input_audio_buffer.clear")
+
+    def finish(self) -> str | None:
+        """No more audio: with client commits, commit what was appended since the last
+        commit; then queue the end marker (see the module docstring). Returns the commit's
+        event id (``None``: nothing to commit now; under server VAD the commit, if any, is
+        decided when the marker is answered). Call `data_to_send()`, then keep receiving
+        until `finished`. Idempotent."""
+        if self._finishing:
+            return None
+        self._finishing = True
+        commit = None
+        if self._client_commits() and self._uncommitted_ms > 0:
+            commit = self.flush()
+        self._marker = self._send_update({})
+        return commit
+
+    @property
+    def finished(self) -> bool:
+        """`finish()` was called, its marker answered, and every item reported."""
+        return self._finishing and self._marker is None and not self._items
 
     def update(self, **changes: Any) -> str:
         """Change the session (GA ``session`` fields, e.g. ``audio={"input": {...}}``); kept
         for every later connection. Returns the client event id."""
         changes.pop("type", None)
         merge(self.desired, changes)
-        return self._outbox.send(
+        return self._send_update(changes)
+
+    def _send_update(self, changes: Mapping[str, Any]) -> str:
+        event_id = self._outbox.send(
             "session.update", {"session": {"type": "transcription", **changes}}
         )
+        self._updates_queued.append(event_id)
+        return event_id
 
     @property
     def dropped_audio_ms(self) -> float:
@@ -213,6 +281,8 @@ class TranscriptionSession:
         if not self.connected:
             return []
         self._sent_audio_ms += self._outbox.audio_ms
+        self._updates_sent.extend(self._updates_queued)
+        self._updates_queued.clear()
         return self._outbox.take()
 
     def next_event(self) -> Any | NeedData:
@@ -248,6 +318,19 @@ class TranscriptionSession:
     def _on_session(self, event: Any, now: float | None) -> None:
         session = plain(event.session)
         self.session = session if isinstance(session, dict) else {}
+        if event.type == "session.updated" and self._updates_sent:
+            self._answered(self._updates_sent.popleft())
+
+    def _answered(self, event_id: str) -> None:
+        """The ``session.update`` `event_id` was answered (updated, or refused)."""
+        if event_id != self._marker:
+            return
+        self._marker = None
+        if self._speaking is not None and not self._end_commit and not self._client_commits():
+            # server VAD heard speech that has not ended: commit it, then mark again
+            self._end_commit = True
+            self._outbox.send("input_audio_buffer.commit")
+            self._marker = self._send_update({})
 
     def _on_speech_started(self, event: Any, now: float | None) -> None:
         if isinstance(event.item_id, str):
@@ -390,6 +473,9 @@ class TranscriptionSession:
         self._queue.push(
             TranscriptionError(error=error, client_event_id=client_event, client_event_type=kind)
         )
+        if client_event is not None and client_event in self._updates_sent:
+            self._updates_sent.remove(client_event)
+            self._answered(client_event)
 
     # ------------------------------------------------------------------ ordering
 
@@ -439,9 +525,39 @@ class TranscriptionSession:
         return _BYTES_PER_SECOND.get(fmt if isinstance(fmt, str) else "", 48000)
 
     def _client_commits(self) -> bool:
-        source = self.session or self.desired
-        audio_input = _dig(source, "audio", "input")
+        """No server VAD in the session asked for (what the server applies before any
+        later command: the configuration goes first on every socket)."""
+        audio_input = _dig(self.desired, "audio", "input")
         return isinstance(audio_input, dict) and audio_input.get("turn_detection", {}) is None
+
+
+def _body(frame: bytes) -> dict[str, Any]:
+    """A client frame this machine encoded, decoded again (only after a lost socket)."""
+    try:
+        body = msgspec.json.decode(frame)
+    except msgspec.DecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _b64_len(data: Any) -> int:
+    """Bytes of a base64 string (without decoding it)."""
+    if not isinstance(data, str):
+        return 0
+    return len(data) * 3 // 4 - (len(data) - len(data.rstrip("=")))
+
+
+def _without_orphan_commit(frames: Sequence[bytes], bodies: list[dict[str, Any]]) -> list[bytes]:
+    """`frames` less their first commit when no audio precedes it: its audio died with the
+    socket and its utterance is reported failed (sent again it would commit an empty buffer
+    of the fresh session)."""
+    for index, body in enumerate(bodies):
+        kind = body.get("type")
+        if kind == _APPEND:
+            break
+        if kind == "input_audio_buffer.commit":
+            return [*frames[:index], *frames[index + 1 :]]
+    return list(frames)
 
 
 def _dig(value: Any, *path: str) -> Any:

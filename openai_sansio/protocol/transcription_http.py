@@ -371,8 +371,10 @@ class TranscriptionResponse:
             self._deltas.append(event.delta)
             if event.logprobs:
                 self._delta_logprobs.extend(event.logprobs)
+                self._check_kept(len(self._delta_logprobs), "logprobs")
             self._queue.push(event)
         elif kind is TranscriptTextSegment:
+            self._check_kept(len(self._segments) + 1, "segments")
             self._segments.append(
                 TranscriptionSegment(
                     id=event.id,
@@ -389,6 +391,15 @@ class TranscriptionResponse:
         else:
             assert kind is UnknownEvent
             self._queue.push(event)
+
+    def _check_kept(self, count: int, what: str) -> None:
+        """Logprobs and segments kept for the result are bounded like the text (each is at
+        least one token of it): a stream of empty deltas cannot grow memory without end."""
+        if count > self.max_text_chars:
+            raise RemoteProtocolError(
+                f"more than {self.max_text_chars} {what} in one transcript",
+                error_hint="text_too_long",
+            )
 
     def _finish_stream(
         self, status: ResultStatus, done: TranscriptTextDone | None, error: APIError | None
