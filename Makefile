@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-test
 BASE   := $(VENV)/.installed
 CHECKED := openai_sansio tests bench fuzz
 
-.PHONY: demo test lint typecheck pytest bench fuzz-smoke clean
+.PHONY: demo test lint typecheck pytest bench fuzz fuzz-smoke clean
 
 $(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,21 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Fuzzing (fuzz/README.md): every atheris target for FUZZ_SECONDS each on its corpus; prints
+# each target's executions per second and total, exits non-zero on a finding.
+FUZZ_SECONDS ?= 60
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+
+$(FUZZ_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS)
+
+fuzz-smoke: $(FUZZ_STAMP)
+	$(BIN)/python fuzz/run.py --seconds 5
 
 clean:
 	rm -rf $(VENV) .coverage .hypothesis .mypy_cache .ruff_cache

@@ -33,6 +33,7 @@ SCRIPTS = [
     "realtime",
     "realtime_sessions",
     "audio_resample",
+    "speech_ttfa",
 ]
 
 

@@ -12,7 +12,14 @@ Seeds come from the shared fixtures next to the repository (``../shared/fixtures
   bodies, whole, re-chunked, CRLF, cut short; the Chat examples as one stream),
   `fuzz_response_stream` (the Responses examples as streams, one per terminal event) and
   `fuzz_realtime_session` (Realtime sessions: a text turn, an audio turn interrupted, a
-  function-call turn and its follow-up, errors; every Realtime server example fed alone).
+  function-call turn and its follow-up, errors; every Realtime server example fed alone);
+* from the recorded traces of ``tests/data`` (DESIGN.md 7) and the examples, the seeds of
+  `fuzz_responses_socket` (each ``responses_ws`` trace replayed as operations: its commands,
+  frames, closes and timeouts), `fuzz_transcription_session` (the ``transcription`` trace,
+  the Realtime transcription examples as one session), `fuzz_transcription_http` and
+  `fuzz_speech_stream` (the recorded response bodies, whole and re-chunked, and the
+  ``transcript.text.*`` / ``speech.audio.*`` examples) and `fuzz_multipart` (the recorded
+  uploads, and bodies the builder writes).
 
 Seed files are named by the SHA-1 of their content, so re-running is idempotent.
 
@@ -32,7 +39,16 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `python fuzz/make_corpus.py` puts fuzz/ on sys.path only
     sys.path.insert(0, str(HERE.parent))
 
-from fuzz import fuzz_chat_stream, fuzz_realtime_session, fuzz_response_stream  # noqa: E402
+from fuzz import (  # noqa: E402
+    fuzz_chat_stream,
+    fuzz_multipart,
+    fuzz_realtime_session,
+    fuzz_response_stream,
+    fuzz_responses_socket,
+    fuzz_speech_stream,
+    fuzz_transcription_http,
+    fuzz_transcription_session,
+)
 from fuzz._common import SHARED, example_rows, recorded_bodies, seed  # noqa: E402
 
 DEFAULT_SHARED = SHARED  # <repo>/../shared
@@ -123,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             ("chat_stream", fuzz_chat_stream.seeds(args.shared)),
             ("response_stream", fuzz_response_stream.seeds(args.shared)),
             ("realtime_session", fuzz_realtime_session.seeds(args.shared)),
+            ("responses_socket", fuzz_responses_socket.seeds(args.shared)),
+            ("transcription_session", fuzz_transcription_session.seeds(args.shared)),
+            ("transcription_http", fuzz_transcription_http.seeds(args.shared)),
+            ("multipart", fuzz_multipart.seeds(args.shared)),
+            ("speech_stream", fuzz_speech_stream.seeds(args.shared)),
         )
     }
     print(f"wrote {', '.join(f'{n} {name}' for name, n in counts.items())} seeds under {args.out}")

@@ -1,26 +1,31 @@
-"""`SocketSession`: the lifecycle both WebSocket session clients share.
+"""`SocketSession`: the lifecycle every WebSocket session client shares.
 
-A session (`conversation.ResponsesConnection`, `realtime_client.RealtimeConnection`) owns one
-task group, entered by ``async with`` and left by `aclose`, in which its supervisor opens
+A session (`conversation.ResponsesConnection`, and through `_machine_session.MachineSession`
+`realtime_client.RealtimeConnection` and `transcription_session.TranscriptionConnection`) owns
+one task group, entered by ``async with`` and left by `aclose`, in which its supervisor opens
 sockets, one after the other, for as long as the session lives. Entering waits for the first
 socket and raises its error typed; leaving closes the open socket with a closing handshake
 (1000) before the tasks are cancelled, so the server sees a normal close, not a cut.
 
 Subclasses implement `_supervise` (call `_first_opened(error)` once the first attempt is
-decided), may start more tasks in `_start_tasks`, and do their own shutdown in `_closing_down`
-before the socket closes.
+decided) and `_connect` (the connector of one socket, for `_open`: backoff and the trace hook
+are here), may start more tasks in `_start_tasks`, and do their own shutdown in
+`_closing_down` before the socket closes; `_record_closed` records a socket's end.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import anyio
 import anyio.abc
 
 from .protocol.trace import TraceRecorder
-from .transports.ws import WebSocketTransport
+from .transports.reconnect import Opened, open_with_backoff
+from .transports.ws import WebSocketTransport, trace_to_recorder
 
 __all__ = ["SocketSession"]
 
@@ -28,9 +33,21 @@ __all__ = ["SocketSession"]
 class SocketSession:
     """See the module docstring."""
 
-    _recorder: TraceRecorder | None
-
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        trace: TraceRecorder | None = None,
+        reconnect_attempts: int = 5,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        jitter: Callable[[], float] = random.random,
+        transport_options: dict[str, Any] | None = None,
+    ) -> None:
+        self._recorder = trace
+        self._reconnect_attempts = reconnect_attempts
+        self._backoff = (backoff_base, backoff_cap)
+        self._jitter = jitter
+        self._transport_options = transport_options or {}
         self._group: anyio.abc.TaskGroup | None = None
         self._ws: WebSocketTransport | None = None
         self._closing = False
@@ -50,6 +67,31 @@ class SocketSession:
 
     async def _supervise(self) -> None:
         raise NotImplementedError
+
+    def _connect(self, options: dict[str, Any]) -> Any:
+        """The connector of one socket (``WebSocketTransport.connect(..., **options)``)."""
+        raise NotImplementedError
+
+    async def _open(self) -> Opened:
+        """Connect (the handshake included), retrying with backoff (`open_with_backoff`);
+        with a trace, the socket's frames are recorded."""
+
+        def connect() -> Any:
+            options = dict(self._transport_options)
+            if self._recorder is not None:
+                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0, inbound=False)
+            return self._connect(options)
+
+        base, cap = self._backoff
+        return await open_with_backoff(
+            connect, attempts=self._reconnect_attempts, base=base, cap=cap, jitter=self._jitter
+        )
+
+    def _record_closed(self, ws: WebSocketTransport) -> None:
+        """Record the end of `ws` (its close code, if it has one) in the trace."""
+        if self._recorder is not None:
+            closed = ws.closed
+            self._recorder.closed(self._now(), closed.code if closed else None)
 
     def _start_tasks(self, group: anyio.abc.TaskGroup) -> None:
         """Start tasks that live as long as the session (before the supervisor)."""

@@ -4,7 +4,8 @@
 [--emulator] [--base-url URL] [--trace FILE]``. `--format` is how the audio travels (``pcm``:
 a raw PCM body; ``sse``: ``speech.audio.delta`` events); the file is the same either way.
 `--chunked` sends one request per sentence, each started at once, as a voice pipeline fed by
-an LLM would. Prints the time to first audio, the duration, the frames and the usage.
+an LLM would. The file holds the exact samples (each request's last 20 ms frame without its
+zero padding). Prints the time to first audio, the duration, the frames and the usage.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ async def _speak(args: argparse.Namespace, endpoint: dict[str, Any], out: TextIO
             with WavWriter(args.output, SPEECH_SAMPLE_RATE, 1) as writer:
                 async with stream as speech:
                     async for event in speech:
-                        if isinstance(event, SpeechFrame):
-                            writer.write(np.frombuffer(event.pcm, dtype="<i2"))
+                        if isinstance(event, SpeechFrame):  # the audio, not the padding
+                            pcm = event.pcm[: event.samples * 2]
+                            writer.write(np.frombuffer(pcm, dtype="<i2"))
     finally:
         if trace_file is not None:
             trace_file.close()

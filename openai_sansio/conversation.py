@@ -49,8 +49,7 @@ from .protocol.trace import TraceRecorder
 from .protocol.trace_ws import params_record
 from .transports._ws_events import Closed, TextMessage
 from .transports._ws_report import record_received
-from .transports.reconnect import Opened, open_with_backoff
-from .transports.ws import WebSocketTransport, trace_to_recorder
+from .transports.ws import WebSocketTransport
 
 if TYPE_CHECKING:
     from .client import Client
@@ -156,17 +155,19 @@ class ResponsesConnection(SocketSession):
         rotate_after_s: float = ROTATE_AFTER_S,
         **transport_options: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            trace=trace,
+            reconnect_attempts=reconnect_attempts,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            jitter=jitter,
+            transport_options=transport_options,
+        )
         self._client = client
         self.machine = ResponsesSocket(
             params, replay_unsafe=replay_unsafe, rotate_after_s=rotate_after_s
         )
         self._url = url
-        self._reconnect_attempts = reconnect_attempts
-        self._backoff = (backoff_base, backoff_cap)
-        self._jitter = jitter
-        self._recorder = trace
-        self._transport_options = transport_options
         self._turns: dict[int, Turn] = {}
         self._ended: OrderedDict[int, Turn] = OrderedDict()
         self._wake = anyio.Event()
@@ -329,19 +330,8 @@ class ResponsesConnection(SocketSession):
                 self._first_opened()
                 await self._serve(ws)
 
-    async def _open(self) -> Opened:
-        """Connect (the handshake included), retrying with backoff; see `open_with_backoff`."""
-
-        def connect() -> Any:
-            options = dict(self._transport_options)
-            if self._recorder is not None:
-                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0, inbound=False)
-            return WebSocketTransport.connect_config(self._client.config, url=self._url, **options)
-
-        base, cap = self._backoff
-        return await open_with_backoff(
-            connect, attempts=self._reconnect_attempts, base=base, cap=cap, jitter=self._jitter
-        )
+    def _connect(self, options: dict[str, Any]) -> Any:
+        return WebSocketTransport.connect_config(self._client.config, url=self._url, **options)
 
     async def _serve(self, ws: WebSocketTransport) -> None:
         """One socket's life: the machine is told it opened, a writer sends what it queues,
@@ -359,9 +349,8 @@ class ResponsesConnection(SocketSession):
                 group.cancel_scope.cancel()
         finally:
             self._ws = None
-            if self._recorder is not None and not self._closing:  # aclose records its own
-                closed = ws.closed
-                self._recorder.closed(self._now(), closed.code if closed else None)
+            if not self._closing:  # aclose records its own
+                self._record_closed(ws)
             machine.connection_lost()
             self._dispatch()
 

@@ -20,15 +20,18 @@ failures) is decided by the pure `protocol.speech.SpeechStream` and `build_speec
 this module runs one task per request, hands events out in segment order, measures the time
 to first audio with ``anyio.current_time()`` and records traces (``api="speech"``).
 An HTTP error status raises `APIStatusError` when the iteration reaches that segment; a body
-cut short is an `APIError` event followed by a failed `SpeechDone`, as in the machine.
+cut short is an `APIError` event followed by a failed `SpeechDone`, as in the machine. Either
+way a failed segment ends the session: later segments are cancelled and never heard, so the
+caller never plays audio after a hole (`SpeechSession.segments` says what was not spoken).
+Memory is bounded: at most `max_concurrency` segments are started and not yet consumed by the
+listener, each with at most `MAX_QUEUED_EVENTS` events queued.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import hashlib
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -37,6 +40,7 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._tracing import HTTPTap, TraceArg, as_recorder
 from .errors import APIStatusError
 from .protocol.http_errors import api_error_from_http
 from .protocol.speech import (
@@ -61,9 +65,9 @@ DRAIN_BYTES: Final = 64 * 1024
 """After ``speech.audio.done`` at most this long / this much is read to reuse the connection."""
 MAX_QUEUED_EVENTS: Final = 512
 """Events one request may run ahead of the listener (~10 s of 20 ms frames); beyond that its
-task stops reading the socket, so a later segment cannot pile up memory (TCP backpressure)."""
-MAX_SEGMENTS_AHEAD: Final = 64
-"""Segments whose request may be started before the listener reached them."""
+task stops reading the socket (TCP backpressure). A segment's request starts only when fewer
+than `max_concurrency` segments are started and not yet consumed, so a slow listener holds at
+most ``max_concurrency * MAX_QUEUED_EVENTS`` events (4 x 10 s of audio by default)."""
 
 
 class FlushMarker:
@@ -83,14 +87,30 @@ class _Failure:
     exc: BaseException
 
 
+class _SegmentTrace(TraceRecorder):
+    """A segment's trace records, redacted as they are made (like any recorder's) and held
+    until `SpeechSession` writes them in segment order: requests overlap, a replay reads one
+    exchange after another. Without a session trace (`keep` false) nothing is held."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.records: list[Mapping[str, Any]] = []
+        super().__init__(lambda line: None, api="speech", started="")
+
+    def _emit(self, record: Mapping[str, Any]) -> None:
+        if self.keep and record.get("kind") != "header":  # the session's trace has the header
+            self.records.append(record)
+
+
 @dataclass(eq=False)
 class _Segment:
     index: int
     text: str
     send: MemoryObjectSendStream[Any]
     recv: MemoryObjectReceiveStream[Any]
-    records: list[tuple[str, float, dict[str, Any]]] = field(default_factory=list)
+    trace: _SegmentTrace = field(repr=False)
     flushed: bool = False
+    consumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,23 +127,16 @@ class SpeechAudio:
         return sum(r.duration_s for r in self.results)
 
 
-def _recorder(
-    trace: TraceRecorder | Callable[[bytes], None] | None, config: Mapping[str, Any]
-) -> TraceRecorder | None:
-    if trace is None or isinstance(trace, TraceRecorder):
-        return trace
-    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    return TraceRecorder(trace, api="speech", started=started, config=dict(config))
-
-
 class SpeechSession:
     """One `stream(...)`: an async context manager and an async iterator of events.
 
     Yields, per request (segment) in order: `SpeechStarted`, `SpeechFrame` (or `AudioBytes`
     for encoded formats), an `APIError` if the body failed, then `SpeechDone`. Attributes:
     `time_to_first_audio` (seconds from entering to the first audio handed out),
-    `results` (one `SpeechResult` per finished segment), `segments` (their texts),
-    `dropped_frames` (discarded by `interrupt`).
+    `results` (one `SpeechResult` per finished segment), `segments` (the texts of the
+    segments started, in order), `dropped_frames` (discarded by `interrupt`).
+    A failure (a raised exception, or a `SpeechDone` whose status is ``failed``) ends the
+    iteration and cancels the later segments.
     """
 
     def __init__(
@@ -149,14 +162,16 @@ class SpeechSession:
         self._format = response_format
         self._frame_ms = frame_ms
         self._trace = trace
-        self._limiter = anyio.CapacityLimiter(max_concurrency)
+        self._slots = anyio.Semaphore(max_concurrency)
         self._group: anyio.abc.TaskGroup | None = None
+        self._work = anyio.CancelScope()  # the requests and the producer, never the caller
         self._segments_send, self._segments_recv = anyio.create_memory_object_stream[Any](
-            MAX_SEGMENTS_AHEAD
+            max_concurrency
         )
         self._all: list[_Segment] = []
         self._current: _Segment | None = None
         self._t0 = 0.0
+        self._requests: anyio.abc.TaskGroup
         self._finished = False
         self.interrupted = False
         self.time_to_first_audio: float | None = None
@@ -168,7 +183,7 @@ class SpeechSession:
         self._t0 = anyio.current_time()
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
-        self._group.start_soon(self._produce)
+        self._group.start_soon(self._background)
         return self
 
     async def __aexit__(
@@ -188,20 +203,26 @@ class SpeechSession:
 
     def interrupt(self) -> None:
         """Stop at once: every open response is closed, queued frames are dropped (counted in
-        `dropped_frames`) and the iteration ends. Safe to call from another task."""
+        `dropped_frames`) and the iteration ends; the code of the ``async with`` block goes
+        on. Safe to call from another task."""
         if self.interrupted:
             return
         self.interrupted = True
-        if self._group is not None:
-            self._group.cancel_scope.cancel()
-        pending = [s for s in self._all if not s.flushed]
-        for segment in pending:
+        self._work.cancel()
+        for segment in self._all:
+            if segment.consumed:
+                continue
             while True:
                 try:
                     event = segment.recv.receive_nowait()
                 except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
                     break
                 self.dropped_frames += isinstance(event, SpeechFrame)
+
+    def _stop(self) -> None:
+        """A segment failed: cancel the later ones and end the iteration."""
+        self._finished = True
+        self._work.cancel()
 
     def __aiter__(self) -> SpeechSession:
         return self
@@ -220,6 +241,7 @@ class SpeechSession:
                     self._finished = True
                     raise StopAsyncIteration from None
                 if isinstance(item, _Failure):
+                    self._stop()
                     raise item.exc
                 self._current = segment = item
             try:
@@ -227,14 +249,20 @@ class SpeechSession:
             except (anyio.EndOfStream, anyio.ClosedResourceError):
                 self._end_segment(segment)
                 continue
+            if self.interrupted:  # handed over to this waiting task just before interrupt()
+                self.dropped_frames += isinstance(event, SpeechFrame)
+                raise StopAsyncIteration
             if isinstance(event, _Failure):
                 self._end_segment(segment)
+                self._stop()
                 raise event.exc
             if self.time_to_first_audio is None and isinstance(event, SpeechFrame | AudioBytes):
                 self.time_to_first_audio = anyio.current_time() - self._t0
             if isinstance(event, SpeechDone):
                 self.results.append(event.result)
                 self._end_segment(segment)
+                if event.result.status != "completed":
+                    self._stop()
             return event
 
     async def until_done(self) -> list[SpeechResult]:
@@ -244,6 +272,14 @@ class SpeechSession:
         return self.results
 
     # -- producer and requests ---------------------------------------------------------
+
+    async def _background(self) -> None:
+        """The producer and the requests, in their own cancel scope: `interrupt` and a failed
+        segment cancel them, not the caller's code inside ``async with``."""
+        with self._work:
+            async with anyio.create_task_group() as group:
+                self._requests = group
+                await self._produce()
 
     async def _produce(self) -> None:
         async with self._segments_send:
@@ -267,12 +303,12 @@ class SpeechSession:
                 await self._segments_send.send(_Failure(exc))
 
     async def _start(self, text: str) -> None:
+        await self._slots.acquire()  # released when the listener has consumed a segment
         send, recv = anyio.create_memory_object_stream[Any](MAX_QUEUED_EVENTS)
-        segment = _Segment(len(self._all), text, send, recv)
+        segment = _Segment(len(self._all), text, send, recv, _SegmentTrace(self._trace is not None))
         self._all.append(segment)
         self.segments.append(text)
-        assert self._group is not None
-        self._group.start_soon(self._request, segment)
+        self._requests.start_soon(self._request, segment)
         await self._segments_send.send(segment)
 
     def _now(self) -> float:
@@ -281,76 +317,70 @@ class SpeechSession:
     async def _request(self, segment: _Segment) -> None:
         async with segment.send:
             try:
-                async with self._limiter:
-                    await self._run(segment)
+                await self._run(segment)
             except Exception as exc:
                 with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                     await segment.send.send(_Failure(exc))  # unless nobody listens any more
 
     async def _run(self, segment: _Segment) -> None:
         request = build_speech_request(self._client.config, input=segment.text, **self._options)
-        records = segment.records
-        records.append(
-            (
-                "request",
-                self._now(),
-                {
-                    "method": request.method,
-                    "url": request.url,
-                    "headers": request.headers,
-                    "body": request.body,
-                },
-            )
-        )
+        trace = segment.trace
+        tap = HTTPTap(trace, t0=self._t0)
+        tap.request(request)
         ended = False
         try:
             response = await self._client._send(request)
         except BaseException:
-            records.append(("closed", self._now(), {}))
+            trace.closed(self._now(), None)
             raise
         try:
-            records.append(
-                ("response", self._now(), {"status": response.status, "headers": response.headers})
-            )
+            tap.response(response.status, response.headers)
             if response.status >= 400:
                 body = await response.read_all(ERROR_BODY_LIMIT)
-                records.append(("recv_bytes", self._now(), {"data": body}))
-                records.append(("eof", self._now(), {}))
+                tap.chunk(body)
+                tap.eof()
                 ended = True
                 raise APIStatusError(api_error_from_http(response.status, response.headers, body))
             machine = SpeechStream(response_format=self._format, frame_ms=self._frame_ms)
             machine.receive_response_head(response.status, response.headers)
             digest = hashlib.sha256()
-            while machine.result is None:
-                chunk = await response.receive_some()
-                if chunk is None:
-                    records.append(("closed" if response.truncated else "eof", self._now(), {}))
-                    ended = True
-                    machine.receive_eof(truncated=response.truncated)
-                else:
-                    records.append(("recv_bytes", self._now(), {"data": chunk}))
-                    machine.receive_data(chunk)
+            while True:  # SpeechStarted goes out with the head, not with the first chunk
                 for event in machine.events():
                     if isinstance(event, SpeechFrame):
                         digest.update(event.pcm)
                     elif isinstance(event, AudioBytes):
                         digest.update(event.data)
                     await segment.send.send(event)
+                if machine.result is not None:
+                    break
+                chunk = await response.receive_some()
+                if chunk is None:
+                    if response.truncated:
+                        trace.closed(self._now(), None)
+                    else:
+                        tap.eof()
+                    ended = True
+                    machine.receive_eof(truncated=response.truncated)
+                else:
+                    tap.chunk(chunk)
+                    machine.receive_data(chunk)
             if not ended:  # speech.audio.done ended it; what follows is drained unrecorded
-                records.append(("eof", self._now(), {}))
+                tap.eof()
                 ended = True
-            result = machine.result
-            records.append(("app", self._now(), {"result": _summary(result, digest.hexdigest())}))
+            trace.app(self._now(), "speech.result", {}, _summary(machine.result, digest))
             if machine.kind == "sse":
                 await _drain(response)
         finally:
             if not ended:  # cancelled (interrupt) or failed mid-body: the exchange was cut
-                records.append(("closed", self._now(), {}))
+                trace.closed(self._now(), None)
             with anyio.CancelScope(shield=True):
                 await response.aclose()
 
     def _end_segment(self, segment: _Segment) -> None:
         self._current = None
+        if not segment.consumed:
+            segment.consumed = True
+            self._slots.release()
         self._flush_trace(segment)
 
     def _flush_trace(self, segment: _Segment) -> None:
@@ -361,32 +391,13 @@ class SpeechSession:
         for earlier in self._all[: segment.index]:
             self._flush_trace(earlier)
         segment.flushed = True
-        recorder = self._trace
-        if recorder is None:
-            return
-        for op, t, fields in segment.records:
-            if op == "request":
-                recorder.request(
-                    t,
-                    method=fields["method"],
-                    url=fields["url"],
-                    headers=fields["headers"],
-                    body=fields["body"],
-                )
-            elif op == "response":
-                recorder.response(t, status=fields["status"], headers=fields["headers"])
-            elif op == "recv_bytes":
-                recorder.recv_bytes(t, fields["data"])
-            elif op == "eof":
-                recorder.eof(t)
-            elif op == "closed":
-                recorder.closed(t, None)
-            else:
-                recorder.app(t, "speech.result", {}, fields["result"])
-        segment.records.clear()
+        records, segment.trace.records = segment.trace.records, []
+        if self._trace is not None:
+            for record in records:
+                self._trace._emit(record)  # already redacted by the segment's recorder
 
 
-def _summary(result: SpeechResult | None, sha256: str) -> dict[str, Any]:
+def _summary(result: SpeechResult | None, digest: Any) -> dict[str, Any]:
     """What a replay must reproduce (compared by `protocol.trace_speech`)."""
     assert result is not None
     return {
@@ -395,7 +406,7 @@ def _summary(result: SpeechResult | None, sha256: str) -> dict[str, Any]:
         "frames": result.frames,
         "samples": result.samples,
         "audio_bytes": result.audio_bytes,
-        "sha256": sha256,
+        "sha256": digest.hexdigest(),
     }
 
 
@@ -426,17 +437,19 @@ class SpeechResource:
         speed: float | None = None,
         language: str | None = None,
         frame_ms: float = 20.0,
-        trace: TraceRecorder | Callable[[bytes], None] | None = None,
+        trace: TraceArg = None,
         max_concurrency: int = 4,
     ) -> SpeechSession:
         """Speak `text` (a str, or an async iterable of str pieces and `FLUSH` markers).
 
         ``chunked=False`` gathers all the text into one request (best prosody);
         ``chunked=True`` sends one request per flushed segment, each started as soon as its
-        segment is complete (at most `max_concurrency` at once), for a lower time to first
-        audio. Request options are `build_speech_request`'s; invalid ones raise
-        `LocalProtocolError` here (for a str) or when the segment is reached. `trace` is a
-        `TraceRecorder` (``api="speech"``) or a ``write(line)`` callable for one.
+        segment is complete, for a lower time to first audio; at most `max_concurrency`
+        segments are started and not yet consumed (a slow listener holds the next request
+        back, so memory stays bounded). A failed segment ends the session. Request options
+        are `build_speech_request`'s; invalid ones raise `LocalProtocolError` here (for a
+        str) or when the segment is reached. `trace` is a `TraceRecorder` (``api="speech"``)
+        or a ``write(line)`` callable for one.
         """
         options: dict[str, Any] = {
             "model": model,
@@ -447,16 +460,17 @@ class SpeechResource:
             "speed": speed,
             "language": language,
         }
-        recorder = _recorder(
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        recorder = as_recorder(
             trace,
-            {
+            api="speech",
+            config={
                 "request": {k: v for k, v in options.items() if v is not None},
                 "frame_ms": frame_ms,
                 "chunked": chunked,
             },
         )
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
         return SpeechSession(
             self._client,
             text,

@@ -16,6 +16,8 @@ moves frames, arms the interim-throttling deadline with the anyio clock, and ope
 socket with backoff when one dies (the machine reports the items the old one took as
 `TranscriptFailed` and configures the fresh session). A fatal error (auth, quota, invalid
 model, beta shape) ends the session: the caller sees the `TranscriptionError`, then the end.
+The socket plumbing (reader, writer, deadline timer, reconnects) is
+`_machine_session.MachineSession`'s.
 
 The iterator yields the machine's conclusions (`InterimTranscript`, `FinalTranscript`,
 `TranscriptFailed`, `SpeechStarted`/`SpeechStopped`, `TranscriptionError`, `AudioDropped`)
@@ -34,10 +36,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import anyio
 import anyio.abc
 
-from ._socket_session import SocketSession
+from ._machine_session import MachineSession
 from .audio.realtime_path import InputPath
-from .errors import APIConnectionError
-from .protocol._errors import RemoteProtocolError
 from .protocol._realtime_types import OFF, audio_format_object
 from .protocol.events.common import APIError
 from .protocol.realtime_config import realtime_headers
@@ -54,10 +54,6 @@ from .protocol.transcription_events import (
     TranscriptionError,
     UsageTotals,
 )
-from .transports._ws_events import Closed, TextMessage
-from .transports._ws_report import record_received
-from .transports.reconnect import Opened, open_with_backoff
-from .transports.ws import WebSocketTransport, trace_to_recorder
 
 if TYPE_CHECKING:
     from .client import Client
@@ -75,7 +71,7 @@ _CONCLUSIONS = (
 )
 
 
-class TranscriptionConnection(SocketSession):
+class TranscriptionConnection(MachineSession):
     """See the module docstring. Entering opens the socket and raises its errors typed.
 
     `config` (a `TranscriptionConfig`) wins over `model`, `language`, `prompt`,
@@ -109,7 +105,6 @@ class TranscriptionConnection(SocketSession):
         ids: Callable[[], str] | None = None,
         **transport_options: Any,
     ) -> None:
-        super().__init__()
         if config is None:
             config = TranscriptionConfig(
                 model=model,
@@ -121,7 +116,28 @@ class TranscriptionConnection(SocketSession):
                 include_logprobs=include_logprobs,
             )
         self.config = config
-        self.machine = TranscriptionSession(
+        if trace is not None and not isinstance(trace, TraceRecorder):
+            trace = TraceRecorder(
+                trace,
+                api="transcription",
+                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                config={"model": config.model, "session": session_object(config)},
+            )
+        if client.ssl_context is not None:
+            transport_options.setdefault("ssl_context", client.ssl_context)
+        transport_options.setdefault("allow_insecure", client.allow_insecure)
+        super().__init__(
+            url=transcription_url(client.config, url=url),
+            headers=realtime_headers(client.config),
+            max_events=max_events,
+            trace=trace,
+            reconnect_attempts=reconnect_attempts,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            jitter=jitter,
+            transport_options=transport_options,
+        )
+        self.machine: TranscriptionSession = TranscriptionSession(
             session_object(config),
             ids=ids,
             interim_interval_s=interim_interval_s,
@@ -132,38 +148,11 @@ class TranscriptionConnection(SocketSession):
             channels=input_channels,
             fmt=audio_format_object(config.input_format)["type"],
         )
-        self._url = transcription_url(client.config, url=url)
-        self._headers = realtime_headers(client.config)
-        if trace is not None and not isinstance(trace, TraceRecorder):
-            trace = TraceRecorder(
-                trace,
-                api="transcription",
-                started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                config={"model": config.model, "session": session_object(config)},
-            )
-        self._recorder = trace
-        if client.ssl_context is not None:
-            transport_options.setdefault("ssl_context", client.ssl_context)
-        transport_options.setdefault("allow_insecure", client.allow_insecure)
-        self._transport_options = transport_options
         self._wire_events = wire_events
-        self._reconnect_attempts = reconnect_attempts
-        self._backoff = (backoff_base, backoff_cap)
-        self._jitter = jitter
-        self._tx, self._rx = anyio.create_memory_object_stream[Any](max_events)
-        self._wake = anyio.Event()
-        self._lost = anyio.Event()
-        self._unsent: list[bytes] = []
+        self._emit_closed = wire_events
         self._fatal: TranscriptionError | None = None
 
     # ------------------------------------------------------------------ commands
-
-    def send_audio(self, pcm: bytes) -> None:
-        """Caller PCM16 at `input_rate` / `input_channels`; converted and queued (bounded)."""
-        converted = self.input.push(pcm)
-        if converted:
-            self.machine.append_audio(converted)
-            self._wake.set()
 
     def flush(self) -> str:
         """End the utterance: the resampler's tail, then ``input_audio_buffer.commit``."""
@@ -204,11 +193,6 @@ class TranscriptionConnection(SocketSession):
         """Usage summed over the final transcripts so far."""
         return self.machine.usage
 
-    def _app(self, call: str, args: dict[str, Any], result: Any) -> None:
-        if self._recorder is not None:
-            self._recorder.app(self._now(), call, args, result)
-        self._wake.set()
-
     # ------------------------------------------------------------------ events
 
     def __aiter__(self) -> TranscriptionConnection:
@@ -224,139 +208,17 @@ class TranscriptionConnection(SocketSession):
         for event in self.machine.events():
             if isinstance(event, TranscriptionError) and event.error.classification == "fatal":
                 self._fatal = event
-                self._lost.set()
+                self._leave.set()
             if self._wire_events or isinstance(event, _CONCLUSIONS):
                 await self._emit(event)
         if self.machine.finished:
             self._tx.close()  # every transcript is out: the iteration ends
 
-    async def _emit(self, item: Any) -> None:
-        try:
-            self._tx.send_nowait(item)
-        except anyio.WouldBlock:
-            await self._tx.send(item)
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass  # the caller's iteration already ended
+    def _feed(self, data: bytes) -> None:
+        self.machine.receive_message(data, anyio.current_time())
 
-    # ------------------------------------------------------------------ lifecycle
-
-    async def aclose(self) -> None:
-        """Close the socket (1000) and stop; the event stream ends. Idempotent."""
-        await super().aclose()
-        self._tx.close()
-
-    async def _supervise(self) -> None:
-        first = True
-        short_lived = 0
-        while not self._closing and self._fatal is None:
-            if short_lived > self._reconnect_attempts:
-                await self._emit(
-                    APIError.build(
-                        "the server keeps closing the session right after it opens",
-                        code="connection_failed",
-                        source="transport",
-                    )
-                )
-                break
-            if short_lived:
-                base, cap = self._backoff
-                await anyio.sleep(
-                    min(cap, base * 2 ** (short_lived - 1)) * (0.5 + 0.5 * self._jitter())
-                )
-            try:
-                connector = await self._open()
-            except Exception as exc:
-                if first:
-                    self._first_opened(exc)
-                    return
-                error = getattr(exc, "error", None)
-                if not isinstance(error, APIError):
-                    error = APIError.build(str(exc), code="connection_failed", source="transport")
-                await self._emit(error)
-                break
-            first = False
-            self._lost = anyio.Event()
-            opened_at = anyio.current_time()
-            async with connector as ws:
-                self._first_opened()
-                await self._serve(ws)
-            brief = anyio.current_time() - opened_at < 1.0
-            short_lived = short_lived + 1 if brief else 0
-            if not self._closing:
-                if self._recorder is not None:
-                    closed = connector.ws.closed
-                    self._recorder.closed(self._now(), closed.code if closed else None)
-                unsent, self._unsent = self._unsent, []
-                self.machine.connection_lost(unsent)
-                await self._deliver()
-        self._tx.close()
-
-    async def _open(self) -> Opened:
-        def connect() -> Any:
-            options = dict(self._transport_options)
-            if self._recorder is not None:
-                options["trace"] = trace_to_recorder(self._recorder, t0=self._t0, inbound=False)
-            return WebSocketTransport.connect(self._url, headers=self._headers, **options)
-
-        base, cap = self._backoff
-        return await open_with_backoff(
-            connect, attempts=self._reconnect_attempts, base=base, cap=cap, jitter=self._jitter
-        )
-
-    async def _serve(self, ws: WebSocketTransport) -> None:
-        self._ws = ws
-        self.machine.connection_made(anyio.current_time())
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._writer, ws)
-                self._wake.set()
-                await self._reader(ws)
-                group.cancel_scope.cancel()
-        finally:
-            self._ws = None
-
-    async def _reader(self, ws: WebSocketTransport) -> None:
-        machine = self.machine
-        while not self._closing and not self._lost.is_set():
-            deadline = machine.next_deadline()
-            with anyio.move_on_after(
-                max(0.0, deadline - anyio.current_time()) if deadline is not None else None
-            ) as scope:
-                event = await ws.receive()
-            if scope.cancelled_caught:
-                machine.handle_timeout(anyio.current_time())
-                await self._deliver()
-                continue
-            if isinstance(event, TextMessage):
-                try:
-                    if self._recorder is not None:
-                        record_received(self._recorder, self._now(), event.data)
-                    machine.receive_message(event.data, anyio.current_time())
-                except RemoteProtocolError as exc:
-                    await self._emit(APIError.build(str(exc), code="bad_frame", source="transport"))
-                    return
-                await self._deliver()
-                self._wake.set()
-            elif isinstance(event, Closed):
-                if self._wire_events:
-                    await self._emit(event)
-                return
-
-    async def _writer(self, ws: WebSocketTransport) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake = anyio.Event()
-            frames = self.machine.data_to_send()
-            if not frames:
-                continue
-            try:
-                await ws.send_texts(frames)
-            except APIConnectionError:
-                self._unsent = frames  # a transcription session dies with its socket:
-                return  # whatever of them arrived is gone, so they go first on the next
-            except anyio.get_cancelled_exc_class():
-                self._unsent = frames  # the reader saw the socket close mid-write
-                raise
+    def _over(self) -> bool:
+        return self._fatal is not None  # a fatal error ends the session
 
 
 # ---------------------------------------------------------------------- the CLI's realtime path

@@ -18,9 +18,10 @@ from openai_sansio.emulator import EmulatorConfig, running
 from openai_sansio.emulator.speech import synthesize
 from openai_sansio.protocol._errors import LocalProtocolError
 from openai_sansio.protocol.events.common import APIError
+from openai_sansio.protocol.requests import ClientConfig
 from openai_sansio.protocol.speech import SpeechDone, SpeechFrame, SpeechStarted
 from openai_sansio.protocol.trace import load_trace, replay
-from openai_sansio.speech_client import FLUSH, FlushMarker
+from openai_sansio.speech_client import FLUSH, FlushMarker, SpeechResource
 
 pytestmark = pytest.mark.anyio
 
@@ -184,3 +185,105 @@ async def test_azure_deployment_path() -> None:
         assert request.path == "/openai/deployments/tts-dep/audio/speech"
         assert request.query == "api-version=2025-03-01-preview"
         assert request.headers["api-key"] == "<redacted>"
+
+
+async def test_interrupt_does_not_cancel_the_callers_own_code() -> None:
+    async with running() as server, Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+        reached = False
+        async with client.speech.stream("y" * 40) as speech:
+            async for event in speech:
+                if isinstance(event, SpeechFrame):
+                    speech.interrupt()
+            await anyio.sleep(0)  # the caller's code after a barge-in still runs
+            reached = True
+        assert reached and speech.interrupted
+
+
+class _HeldResponse:
+    """A PCM response whose reads the test scripts: the first waits until every other task
+    (the listener) is blocked, the second interrupts the session."""
+
+    status = 200
+    headers = [("content-type", "audio/pcm")]
+    truncated = False
+
+    def __init__(self) -> None:
+        self.session: Any = None
+        self.started = anyio.Event()  # the listener has SpeechStarted
+        self.reads = 0
+
+    async def receive_some(self) -> bytes | None:
+        self.reads += 1
+        if self.reads == 1:
+            await self.started.wait()
+            await anyio.wait_all_tasks_blocked()  # the listener waits in receive() again
+            return bytes(960)  # one frame, handed straight to the waiting listener
+        self.session.interrupt()  # before the listener ran again
+        await anyio.sleep_forever()
+        return None
+
+    async def aclose(self) -> None:
+        pass
+
+
+class _HeldClient:
+    config = ClientConfig(api_key="sk-held-key")
+
+    def __init__(self, response: _HeldResponse) -> None:
+        self.response = response
+
+    async def _send(self, request: Any) -> _HeldResponse:
+        return self.response
+
+
+async def test_no_frame_is_handed_out_after_interrupt() -> None:
+    response = _HeldResponse()
+    speech = SpeechResource(_HeldClient(response)).stream("Hi.")  # type: ignore[arg-type]
+    response.session = speech
+    events = []
+    async with speech:
+        async for event in speech:
+            events.append(event)
+            response.started.set()
+    assert [type(e) for e in events] == [SpeechStarted]
+    assert speech.interrupted and speech.dropped_frames == 1
+
+
+async def test_a_slow_listener_holds_back_later_requests() -> None:
+    pieces: list[str | FlushMarker] = []
+    for n in range(8):
+        pieces += [f"Segment {n}. ", FLUSH]
+    async with running() as server, Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+        async with client.speech.stream(
+            text_with_flushes(pieces), chunked=True, max_concurrency=2
+        ) as speech:
+            events = [await speech.__anext__()]
+            await anyio.sleep(0.3)  # reads nothing meanwhile
+            assert len(server.requests) == 2  # not one request per segment, audio piling up
+            assert KEY not in repr(vars(speech))  # records held for the trace are redacted
+            events += [event async for event in speech]
+    assert len(server.requests) == 8
+    assert pcm_of(events) == b"".join(synthesize(f"Segment {n}. ") for n in range(8))
+
+
+async def test_a_failed_segment_ends_the_chunked_stream() -> None:
+    too_long = "x" * 5000
+    pieces: list[str | FlushMarker] = ["One. ", FLUSH, too_long, FLUSH, "Three. ", FLUSH]
+    async with running() as server, Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+        async with client.speech.stream(text_with_flushes(pieces), chunked=True) as speech:
+            seen: list[Any] = []
+            with pytest.raises(LocalProtocolError):
+                async for event in speech:
+                    seen.append(event)
+            after = [event async for event in speech]  # nothing of a later segment
+        assert pcm_of(seen) == synthesize("One. ") and after == []
+        assert [r.status for r in speech.results] == ["completed"]
+        cut = fault(drop_after_events=1)
+        async with Client(
+            api_key=KEY, base_url=server.base_url, env={}, extra_headers=cut
+        ) as client:
+            pieces = ["One. ", FLUSH, "Two. ", FLUSH]
+            events, speech = await collect(client, text_with_flushes(pieces), chunked=True)
+        assert [type(e) for e in events[-2:]] == [APIError, SpeechDone]
+        assert [r.status for r in speech.results] == ["failed"]  # "Two. " is never heard
+        assert sum(isinstance(e, SpeechStarted) for e in events) == 1

@@ -211,3 +211,44 @@ def test_emulator_sse_events_match_the_spec_schemas() -> None:
             audio += decoded.data or b""
     assert events[-1]["type"] == "speech.audio.done"
     assert audio == synthesize("Hi you")
+
+
+def _speech_reply(config: EmulatorConfig, target: str = "/v1/audio/speech", **extra: Any) -> Any:
+    payload = {"model": "gpt-4o-mini-tts", "input": "Hi you", "voice": "marin", **extra}
+    return Router(config).handle(
+        "POST",
+        target,
+        [("authorization", "Bearer k"), ("content-type", "application/json")],
+        msgspec.json.encode({"response_format": "pcm", **payload}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("latency", "rtf", "first", "gap", "size"),
+    [
+        (0.25, 0.0, 0.25, 0.0, 4801),  # latency alone: the default odd chunks, unpaced
+        (0.0, 0.5, 0.0, 0.05, 4801),  # pacing alone: 100 ms chunks, nothing before the first
+        (0.4, 2.0, 0.4, 0.2, 4801),  # both, each its own knob
+    ],
+)
+def test_emulator_speech_latency_and_pacing_are_independent(
+    latency: float, rtf: float, first: float, gap: float, size: int
+) -> None:
+    reply = _speech_reply(EmulatorConfig(speech_latency_s=latency, speech_rtf=rtf))
+    assert (reply.first_delay_s, reply.delay_s) == (first, gap)
+    assert reply.frames[0] != b"" and len(reply.frames[0]) == size
+    assert b"".join(reply.frames) == synthesize("Hi you")
+
+
+def test_emulator_speech_refusals_come_from_the_shared_router_checks() -> None:
+    assert _speech_reply(EmulatorConfig(), "/v1/audio/speech/").status == 200
+    azure = "/openai/deployments/tts/audio/speech"
+    assert _speech_reply(EmulatorConfig(), azure + "?api-version=2025-03-01-preview").status == 200
+    assert _speech_reply(EmulatorConfig(), azure).status == 400  # api-version required
+    assert _speech_reply(EmulatorConfig(http_status=503)).status == 503
+    unauthorized = Router(EmulatorConfig()).handle("POST", "/v1/audio/speech", [], b"{}")
+    assert unauthorized.status == 401 and b"Authorization: Bearer" in unauthorized.body
+    bad_json = Router(EmulatorConfig()).handle(
+        "POST", "/v1/audio/speech", [("authorization", "Bearer k")], b"{"
+    )
+    assert bad_json.status == 400 and b"could not parse the JSON body" in bad_json.body

@@ -24,11 +24,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
-from .errors import ApiError, default_error
+from .errors import ApiError
 from .faults import EmulatorConfig
-from .ids import EPOCH, IdSource
+from .ids import EPOCH
 from .realtime_audio import synthesize
 from .realtime_input import InputBuffer, transcription_events
 from .realtime_items import Conversation, StoredItem, item_not_found, parse_client_item, wire_item
@@ -41,8 +39,15 @@ from .realtime_session import (
     merge_update,
     public_session,
 )
+from .realtime_shared import (
+    ConnectionIds,
+    OutgoingFaults,
+    decode_client_frame,
+    error_event,
+    user_audio_item,
+)
 from .validate import describe, field
-from .ws_engine import Close, Outgoing, redact_frame
+from .ws_engine import Close, Outgoing
 
 __all__ = ["BETA_MESSAGE", "EXPIRED_MESSAGE", "RACE_HOLD_S", "RealtimeEngine"]
 
@@ -70,32 +75,6 @@ _CLIENT_TYPES = (
 )
 
 
-class _Ids:
-    """Deterministic ids of one connection: seed + connection serial + per-kind counters."""
-
-    def __init__(self, seed: int, serial: int) -> None:
-        self._source = IdSource(seed, serial, b"realtime")
-        self._counts: dict[str, int] = {}
-
-    def next(self, prefix: str) -> str:
-        n = self._counts.get(prefix, 0) + 1
-        self._counts[prefix] = n
-        return f"{prefix}_" + self._source.alnum(f"{prefix}:{n}", 16 if prefix == "call" else 21)
-
-
-def _error_event(error: ApiError, client_event_id: Any) -> dict[str, Any]:
-    return ev(
-        "error",
-        error={
-            "type": error.type,
-            "code": error.code,
-            "message": error.message,
-            "param": error.param,
-            "event_id": client_event_id if isinstance(client_event_id, str) else None,
-        },
-    )
-
-
 class RealtimeEngine:
     """The state of one Realtime WebSocket connection (see the module docstring).
 
@@ -120,7 +99,7 @@ class RealtimeEngine:
         self.config = config
         self._clock = clock
         self._recorded = recorded if recorded is not None else []
-        self.ids = _Ids(config.seed, serial)
+        self.ids = ConnectionIds(config.seed, serial)
         max_age = config.realtime_max_age_s
         self._expires_at = None if max_age is None else opened_at + max_age
         self.session = default_session(self.ids.next("sess"), model, EPOCH + serial + 3600)
@@ -132,14 +111,13 @@ class RealtimeEngine:
         self._active: ResponseRun | None = None
         self._input = InputBuffer(self._view)
         self._voice_locked = False
-        self._sent = 0
-        self._injected = False
+        self._faults = OutgoingFaults(config, self.ids)
         self._ending = False
         self.closed = False
         """True once a close was handed out: nothing more will be sent."""
         if beta:
             error = ApiError(400, BETA_MESSAGE, code="beta_api_shape_disabled")
-            self._end(_error_event(error, None), Close(4000, BETA_MESSAGE))
+            self._end(error_event(error, None), Close(4000, BETA_MESSAGE))
             return
         self._queue.append((ev("session.created", session=public_session(self.session)), None))
 
@@ -147,13 +125,7 @@ class RealtimeEngine:
 
     def receive_text(self, text: str, now: float) -> None:
         """Handle one complete client text message received at time `now`."""
-        try:
-            body: Any = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            self._recorded.append(text)
-            body = None
-        else:
-            self._recorded.append(redact_frame(body))
+        body = decode_client_frame(text, self._recorded)
         if self._ending or self._expire(now):
             return
         client_event_id = body.get("event_id") if isinstance(body, dict) else None
@@ -162,7 +134,7 @@ class RealtimeEngine:
             handler = getattr(self, "_on_" + kind.replace(".", "_"))
             handler(body, now)
         except ApiError as error:
-            self._queue.append((_error_event(error, client_event_id), None))
+            self._queue.append((error_event(error, client_event_id), None))
 
     def receive_binary(self) -> None:
         """A binary message: not part of the protocol; answered with an ``error`` event."""
@@ -172,7 +144,7 @@ class RealtimeEngine:
             "Binary WebSocket messages are not supported; send JSON text.",
             code="invalid_event",
         )
-        self._queue.append((_error_event(error, None), None))
+        self._queue.append((error_event(error, None), None))
 
     def _event_type(self, body: Any) -> str:
         if not isinstance(body, dict):
@@ -245,15 +217,7 @@ class RealtimeEngine:
 
     def _commit(self, item_id: str, audio: bytes) -> None:
         fmt = self._view.input_format
-        item = {
-            "id": item_id,
-            "type": "message",
-            "object": "realtime.item",
-            "status": "completed",
-            "role": "user",
-            "content": [{"type": "input_audio", "transcript": None}],
-        }
-        stored = StoredItem(item, audio, fmt)
+        stored = StoredItem(user_audio_item(item_id), audio, fmt)
         previous = self.conversation.insert(stored)
         committed = ev("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         self._queue.append((committed, None))
@@ -268,7 +232,8 @@ class RealtimeEngine:
     def _transcribe(self, stored: StoredItem) -> None:
         config = self._view.transcription
         if config:
-            for event in transcription_events(stored, config, self.session.get("include")):
+            include = self.session.get("include")
+            for event in transcription_events(stored, config, include, self._view.turn_detection):
                 self._queue.append((event, None))
 
     # --- conversation items -----------------------------------------------------------------
@@ -430,7 +395,7 @@ class RealtimeEngine:
             return self._ending
         error = ApiError(400, EXPIRED_MESSAGE, code="session_expired")
         self._queue.clear()
-        self._end(_error_event(error, None), Close(1001, EXPIRED_MESSAGE))
+        self._end(error_event(error, None), Close(1001, EXPIRED_MESSAGE))
         return True
 
     def _end(self, event: dict[str, Any], close: Close) -> None:
@@ -444,15 +409,13 @@ class RealtimeEngine:
             return None
         now = self._clock()
         self._expire(now)
-        drop = self.config.drop_after_events
-        if drop is not None and self._sent >= drop:
+        cut = self._faults.cut()
+        if cut is not None:
             self.closed = True
-            return Outgoing(None, 0.0, Close(self.config.ws_close_code, "emulated fault"))
-        inject = self.config.inject_error_after
-        if inject is not None and not self._injected and self._sent >= inject:
-            self._injected = True
-            error = default_error(500, self.config.error_code)
-            self._queue.appendleft((_error_event(error, None), None))
+            return cut
+        injected = self._faults.injected()
+        if injected is not None:
+            self._queue.appendleft((injected, None))
         if self._queue:
             event, close = self._queue.popleft()
             return self._emit(event, close)
@@ -488,15 +451,11 @@ class RealtimeEngine:
         return Outgoing(None, max(wake - now, 0.0005), None)
 
     def _emit(self, event: dict[str, Any], close: Close | None) -> Outgoing:
-        event["event_id"] = self.ids.next("event")
-        self._sent += 1
         if event["type"] == "response.output_audio.delta":
             self._voice_locked = True
-        drop = self.config.drop_after_events
-        if drop is not None and self._sent >= drop:
-            close = close or Close(self.config.ws_close_code, "emulated fault")
-        self.closed = close is not None
-        return Outgoing(event, 0.0, close)
+        outgoing = self._faults.sent(event, close)
+        self.closed = outgoing.close is not None
+        return outgoing
 
 
 def _truncate_stored(stored: StoredItem, nbytes: int) -> None:

@@ -5,7 +5,8 @@ session milliseconds (all audio ever appended), runs the `realtime_audio.TurnDet
 session's ``turn_detection`` over every append, and cuts committed spans out of the buffer
 (a VAD turn: from ``audio_start_ms`` to ``audio_end_ms``; a manual commit: everything, at
 least 100 ms). `transcription_events()` renders the ``conversation.item.input_audio_
-transcription.delta`` / ``.completed`` events of a committed user audio item.
+transcription.delta`` / ``.completed`` events of a committed user audio item (silence, as the
+real API answers it: an empty transcript).
 Why: buffer bookkeeping in session time is fiddly (format changes, clears, prefix padding) and
 deserves its own small, testable object; the engine keeps the event orchestration.
 Next: `realtime_engine.RealtimeEngine` owns one `InputBuffer` and turns its `Turn`s into
@@ -14,7 +15,6 @@ Next: `realtime_engine.RealtimeEngine` owns one `InputBuffer` and turns its `Tur
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .errors import ApiError
@@ -22,11 +22,10 @@ from .realtime_audio import MIN_COMMIT_MS, Turn, TurnDetector, decode_audio, hea
 from .realtime_items import StoredItem
 from .realtime_response import ev
 from .realtime_session import SessionView
-from .rules import count_tokens, split_words
+from .realtime_shared import LOGPROBS_INCLUDE, heard_speech, token_logprobs, transcription_usage
+from .rules import split_words
 
 __all__ = ["LOGPROBS_INCLUDE", "InputBuffer", "transcription_events"]
-
-LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs"
 
 
 class InputBuffer:
@@ -124,40 +123,27 @@ class InputBuffer:
         return audio
 
 
-def _logprobs(piece: str) -> list[dict[str, Any]]:
-    return [{"token": piece, "logprob": 0.0, "bytes": list(piece.encode())}]
-
-
 def transcription_events(
-    stored: StoredItem, config: dict[str, Any], include: Any
+    stored: StoredItem, config: dict[str, Any], include: Any, turn_detection: Any
 ) -> list[dict[str, Any]]:
     """The transcription events of a user audio item (``config``: the session's
-    ``audio.input.transcription``; ``include`` may ask for logprobs)."""
+    ``audio.input.transcription``; ``include`` may ask for logprobs). Audio with no speech
+    in it (`heard_speech` at the level of `turn_detection`'s threshold, as the transcription
+    sessions judge it) gets no delta and an empty transcript, still billed for its audio."""
     model = str(config.get("model") or "whisper-1")
-    text = heard_transcript(stored.audio_ms)
-    pieces = [text] if model == "whisper-1" else split_words(text)
+    audio, fmt = stored.audio, stored.fmt
+    speech = audio is not None and fmt is not None and heard_speech(audio, fmt, turn_detection)
+    text = heard_transcript(stored.audio_ms) if speech else ""
+    pieces = ([text] if model == "whisper-1" else split_words(text)) if text else []
     logprobs = LOGPROBS_INCLUDE in (include or [])
     base = {"item_id": stored.id, "content_index": 0}
     events: list[dict[str, Any]] = []
     for piece in pieces:
         delta = ev("conversation.item.input_audio_transcription.delta", **base, delta=piece)
         if logprobs:
-            delta["logprobs"] = _logprobs(piece)
+            delta["logprobs"] = token_logprobs(piece, 0.0)
         events.append(delta)
-    usage: dict[str, Any]
-    if model == "whisper-1":
-        usage = {"type": "duration", "seconds": round(stored.audio_ms / 1000, 3)}
-    else:
-        audio_tokens = math.ceil(stored.audio_ms / 100)
-        prompt = count_tokens(str(config.get("prompt") or ""))
-        out = count_tokens(text)
-        usage = {
-            "type": "tokens",
-            "input_tokens": audio_tokens + prompt,
-            "output_tokens": out,
-            "total_tokens": audio_tokens + prompt + out,
-            "input_token_details": {"text_tokens": prompt, "audio_tokens": audio_tokens},
-        }
+    usage = transcription_usage(model, stored.audio_ms, str(config.get("prompt") or ""), text)
     done = ev(
         "conversation.item.input_audio_transcription.completed",
         **base,
@@ -165,6 +151,6 @@ def transcription_events(
         usage=usage,
     )
     if logprobs:
-        done["logprobs"] = [lp for piece in pieces for lp in _logprobs(piece)]
+        done["logprobs"] = [lp for piece in pieces for lp in token_logprobs(piece, 0.0)]
     events.append(done)
     return events

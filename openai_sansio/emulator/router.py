@@ -53,6 +53,7 @@ _KEY_PROTOCOL = "openai-insecure-api-key."
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
 _DEPLOYMENT_CHAT = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
 _DEPLOYMENT_TRANSCRIPTION = re.compile(r"^/openai/deployments/([^/]+)/audio/transcriptions$")
+_DEPLOYMENT_SPEECH = re.compile(r"^/openai/deployments/([^/]+)/audio/speech$")
 _BAD_JSON = (
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
     "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
@@ -118,6 +119,8 @@ class Reply:
 
     `drop_after`: close the connection after that many frames, mid-body (streams), or
     without any response (`frames` None). `delay_s`: sleep between frames / before a body.
+    `first_delay_s`: sleep between the response head and the first frame (time to first
+    byte of a stream), independent of the pacing `delay_s` sets.
     """
 
     status: int
@@ -126,6 +129,7 @@ class Reply:
     frames: tuple[bytes, ...] | None = None
     drop_after: int | None = None
     delay_s: float = 0.0
+    first_delay_s: float = 0.0
 
 
 def _route(path: str) -> tuple[str, str | None, bool] | None:
@@ -143,6 +147,11 @@ def _route(path: str) -> tuple[str, str | None, bool] | None:
     match = _DEPLOYMENT_TRANSCRIPTION.match(path)
     if match:
         return "transcription", match.group(1), True
+    if path in ("/v1/audio/speech", "/openai/v1/audio/speech"):
+        return "speech", None, False
+    match = _DEPLOYMENT_SPEECH.match(path)
+    if match:
+        return "speech", match.group(1), True
     return None
 
 
@@ -347,13 +356,6 @@ class Router:
         body: Any,
         bad_json: bool,
     ) -> Reply:
-        from .speech import speech_reply  # here: emulator.speech imports Reply from this module
-
-        speech = speech_reply(
-            method, path, query, headers, body, bad_json, self.config, self._base_headers
-        )
-        if speech is not None:
-            return speech
         route = _route(path)
         if route is None:
             raise ApiError(404, f"Invalid URL ({method} {path})")
@@ -383,6 +385,10 @@ class Router:
             return handle_transcription(self, raw, headers, config, deployment)
         if bad_json:
             raise ApiError(400, _BAD_JSON)
+        if kind == "speech":
+            from .speech import speech_reply  # here: emulator.speech imports Reply from here
+
+            return speech_reply(body, deployment, config, self._base_headers)
         if kind == "chat":
             return self._chat(
                 chat_script.parse_request(body, default_model=deployment), raw, config

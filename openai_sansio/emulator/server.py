@@ -231,8 +231,9 @@ async def _send_reply(conn: h11.Connection, stream: anyio.abc.ByteStream, reply:
     for index, frame in enumerate(reply.frames):
         if reply.drop_after is not None and index >= reply.drop_after:
             return False
-        if index and reply.delay_s:
-            await anyio.sleep(reply.delay_s)
+        gap = reply.delay_s if index else reply.first_delay_s
+        if gap:
+            await anyio.sleep(gap)
         await _send(conn, stream, h11.Data(data=frame))
     if reply.drop_after is not None:
         return False  # every frame sent, but still no terminating chunk

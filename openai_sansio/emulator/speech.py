@@ -1,10 +1,11 @@
 """``POST /v1/audio/speech`` in the emulator: deterministic speech, raw or as SSE (pure).
 
 What: `speech_reply(...)` answers the OpenAI path and the Azure ones
-(``/openai/v1/audio/speech``, ``/openai/deployments/{d}/audio/speech?api-version=...``):
-auth, the ``x-emulator-fault`` knobs, validation like the real API (400 with OpenAI's error
-body: missing or unknown parameters, input over 4096 characters, speed outside 0.25-4.0,
-``sse``/``instructions`` with ``tts-1*``), then the audio of `synthesize`:
+(``/openai/v1/audio/speech``, ``/openai/deployments/{d}/audio/speech?api-version=...``) once
+the router has routed, authenticated and applied the ``x-emulator-fault`` status like for any
+endpoint: validation like the real API (400 with OpenAI's error body: missing or unknown
+parameters, input over 4096 characters, speed outside 0.25-4.0, ``sse``/``instructions`` with
+``tts-1*``), then the audio of `synthesize`:
 
 - ``pcm`` -> ``audio/pcm``, 24 kHz s16le mono, sent in HTTP chunks of odd sizes (samples
   split across chunks, as the real service does);
@@ -18,40 +19,36 @@ The audio: each character of the input is 45 ms (divided by ``speed``) of a sine
 pitch comes from the character (200 Hz + 10 Hz x (code point mod 64)); spaces are silence.
 So a test can predict the exact bytes (`synthesize`). ``language`` is accepted as the plugin
 sends it (unverified against the real service, whose published schema lacks it).
-Pacing (faults knobs): ``speech_latency_s`` delays the first audio after the response head,
-``speech_rtf`` paces the audio (wall seconds per second of audio); both go through the
-server's uniform gap between frames (`Reply.delay_s`): with a latency the first frame is
-empty and each later chunk holds ``latency / rtf`` seconds of audio (all of it at once when
-``rtf`` is 0); with only ``rtf`` chunks hold 100 ms. ``drop_after_events`` cuts the body
-after N chunks (no terminating chunk); ``http_status`` answers an error; for SSE,
-``inject_error_after`` sends an in-band ``error`` event after N events and ends the body.
-Next: the router calls `speech_reply` for every request; ``None`` means "not a speech path".
+Pacing (faults knobs), independent of each other: ``speech_latency_s`` is the time from the
+response head to the first audio (`Reply.first_delay_s`); ``speech_rtf`` paces the audio
+after it (wall seconds per second of audio): chunks of 100 ms of audio (and one odd byte)
+``0.1 * rtf`` seconds apart (`Reply.delay_s`). Without ``speech_rtf`` the chunks are the
+default odd sizes, ``delay_s`` apart. ``drop_after_events`` cuts the body after N chunks (no
+terminating chunk); for SSE, ``inject_error_after`` sends an in-band ``error`` event after N
+events and ends the body.
+Next: the router calls `speech_reply` for ``kind == "speech"`` paths.
 """
 
 from __future__ import annotations
 
 import base64
 import math
-import re
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qs
 
 import msgspec
 import numpy as np
 
 from .errors import ApiError, default_error
-from .faults import FAULT_HEADER, EmulatorConfig, ratelimit_headers, with_fault_header
-from .router import Reply, _authorized, data_frame
+from .faults import EmulatorConfig, ratelimit_headers
+from .router import Reply, data_frame
 
 __all__ = ["SAMPLE_RATE", "speech_reply", "synthesize"]
 
 SAMPLE_RATE: Final = 24000
 CHAR_MS: Final = 45
 _AMPLITUDE: Final = 8000
-_PATHS: Final = {"/v1/audio/speech": False, "/openai/v1/audio/speech": False}
-_DEPLOYMENT: Final = re.compile(r"^/openai/deployments/([^/]+)/audio/speech$")
 _VOICES: Final = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"}
     | {"verse", "marin", "cedar"}
@@ -112,15 +109,6 @@ def _wav(pcm: bytes) -> bytes:
         len(pcm),
     )
     return header + pcm
-
-
-def _route(path: str) -> tuple[str | None, bool] | None:
-    """(Azure deployment, api-version required) for a speech path, else None."""
-    path = path.rstrip("/") or "/"
-    if path in _PATHS:
-        return None, _PATHS[path]
-    match = _DEPLOYMENT.match(path)
-    return (match.group(1), True) if match else None
 
 
 def _invalid(message: str, param: str | None, code: str = "invalid_value") -> ApiError:
@@ -223,17 +211,11 @@ def _chunks(data: bytes, sizes: tuple[int, ...]) -> list[bytes]:
     return out
 
 
-def _pacing(config: EmulatorConfig, audio_len: int) -> tuple[tuple[int, ...], float, bool]:
-    """(chunk sizes, gap between frames, leading empty frame) for the speech knobs."""
-    latency, rtf = config.speech_latency_s, config.speech_rtf
-    if latency > 0:
-        if rtf > 0:
-            size = max(2, int(latency / rtf * SAMPLE_RATE) * 2 + 1)  # odd: samples straddle
-            return (size,), latency, True
-        return (max(1, audio_len),), latency, True
-    if rtf > 0:
-        return (4801,), 0.1 * rtf, False  # 100 ms of audio (and a byte) per chunk
-    return _CHUNKS, config.delay_s, False
+def _pacing(config: EmulatorConfig) -> tuple[tuple[int, ...], float]:
+    """(chunk sizes, gap between chunks) for ``speech_rtf``; the latency is separate."""
+    if config.speech_rtf > 0:
+        return (4801,), 0.1 * config.speech_rtf  # 100 ms of audio (and a byte) per chunk
+    return _CHUNKS, config.delay_s
 
 
 def _usage(text: str, samples: int) -> dict[str, int]:
@@ -251,50 +233,21 @@ def _sse(event: dict[str, Any]) -> bytes:
 
 
 def speech_reply(
-    method: str,
-    path: str,
-    query: str,
-    headers: Mapping[str, str],
     body: Any,
-    bad_json: bool,
+    deployment: str | None,
     config: EmulatorConfig,
     base_headers: Callable[[], list[tuple[str, str]]],
-) -> Reply | None:
-    """The reply to a speech request, or ``None`` when `path` is not a speech path.
+) -> Reply:
+    """The reply to a speech request whose JSON `body` parsed (`deployment`: the Azure
+    deployment of the path), with `config` the knobs after the fault header.
 
     Raises `ApiError` for every refusal (the router renders it).
     """
-    route = _route(path)
-    if route is None:
-        return None
-    deployment, needs_version = route
-    if method != "POST":
-        raise ApiError(
-            405,
-            f"Method {method} is not allowed for {path}; use POST.",
-            headers=(("allow", "POST"),),
-        )
-    if needs_version and not parse_qs(query).get("api-version"):
-        raise _invalid(
-            "Missing required query parameter: 'api-version'.",
-            "api-version",
-            "missing_required_parameter",
-        )
-    if not _authorized(headers):
-        raise ApiError(401, "You didn't provide an API key.", code="invalid_api_key")
-    config = with_fault_header(config, headers.get(FAULT_HEADER))
-    if config.http_status is not None:
-        error = default_error(config.http_status, config.error_code)
-        if config.http_status == 429:
-            error.headers = ratelimit_headers(exhausted=True)
-        raise error
-    if bad_json:
-        raise _invalid("We could not parse the JSON body of your request.", None)
     request = _validate(body, deployment)
     pcm = synthesize(request["input"], request["speed"])
     fmt = request["response_format"]
     audio = _wav(pcm) if fmt == "wav" else pcm
-    sizes, gap, lead = _pacing(config, len(audio))
+    sizes, gap = _pacing(config)
     chunks = _chunks(audio, sizes)
     head = [*base_headers(), *ratelimit_headers(exhausted=False)]
     if request["stream_format"] == "sse":
@@ -313,15 +266,12 @@ def speech_reply(
     else:
         frames = chunks
         content_type = _ENCODED[fmt]
-    drop_after = config.drop_after_events
-    if lead:
-        frames.insert(0, b"")  # sent as nothing: the gap before the next frame is the latency
-        drop_after = None if drop_after is None else drop_after + 1
     head = [("content-type", content_type), ("transfer-encoding", "chunked"), *head]
     return Reply(
         200,
         tuple(head),
         frames=tuple(frames),
-        drop_after=drop_after,
+        drop_after=config.drop_after_events,
         delay_s=gap,
+        first_delay_s=config.speech_latency_s,
     )

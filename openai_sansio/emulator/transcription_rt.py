@@ -29,17 +29,24 @@ from typing import Any, Final
 
 import msgspec
 
-from .errors import ApiError, default_error
+from .errors import ApiError
 from .faults import EmulatorConfig
 from .ids import EPOCH
-from .realtime_engine import BETA_MESSAGE, _error_event, _Ids
+from .realtime_engine import BETA_MESSAGE
 from .realtime_input import InputBuffer
 from .realtime_response import ev
 from .realtime_session import invalid_value
+from .realtime_shared import (
+    ConnectionIds,
+    OutgoingFaults,
+    decode_client_frame,
+    error_event,
+    heard_speech,
+    user_audio_item,
+)
 from .transcription_rt_session import (
     check_model_query,
     default_transcription_session,
-    heard_speech,
     merge_transcription_update,
     transcript_events,
     view_of,
@@ -80,7 +87,7 @@ class TranscriptionEngine:
         self.config = config
         self._clock = clock
         self._recorded = recorded if recorded is not None else []
-        self.ids = _Ids(config.seed, serial)
+        self.ids = ConnectionIds(config.seed, serial)
         self.session = default_transcription_session(self.ids.next("sess"), EPOCH + serial + 1800)
         self._view = view_of(self.session)
         self._input = InputBuffer(self._view)
@@ -89,8 +96,7 @@ class TranscriptionEngine:
         self._items: dict[str, None] = {}
         self._last_item: str | None = None
         self._committed = 0
-        self._sent = 0
-        self._injected = False
+        self._faults = OutgoingFaults(config, self.ids)
         self._ending = False
         self.closed = False
         if beta:
@@ -101,19 +107,13 @@ class TranscriptionEngine:
     def _beta(self) -> None:
         error = ApiError(400, BETA_MESSAGE, code="beta_api_shape_disabled")
         self._ending = True
-        self._queue.append((_error_event(error, None), Close(4000, BETA_MESSAGE)))
+        self._queue.append((error_event(error, None), Close(4000, BETA_MESSAGE)))
 
     # --- input ----------------------------------------------------------------------------
 
     def receive_text(self, text: str, now: float) -> None:
         """Handle one complete client text message received at time `now`."""
-        try:
-            body: Any = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            self._recorded.append(text)
-            body = None
-        else:
-            self._recorded.append(redact_frame(body))
+        body = decode_client_frame(text, self._recorded)
         if self._ending:
             return
         event_id = body.get("event_id") if isinstance(body, dict) else None
@@ -132,12 +132,12 @@ class TranscriptionEngine:
                 )
             getattr(self, "_on_" + str(kind).replace(".", "_"))(body, now)
         except ApiError as error:
-            self._queue.append((_error_event(error, event_id), None))
+            self._queue.append((error_event(error, event_id), None))
 
     def receive_binary(self) -> None:
         self._recorded.append(b"<binary>")
         error = ApiError(400, "Binary WebSocket messages are not supported.", code="invalid_event")
-        self._queue.append((_error_event(error, None), None))
+        self._queue.append((error_event(error, None), None))
 
     def _on_session_update(self, body: dict[str, Any], now: float) -> None:
         self.session = merge_transcription_update(self.session, body.get("session"))
@@ -191,7 +191,7 @@ class TranscriptionEngine:
 
     def _on_conversation_item_retrieve(self, body: dict[str, Any], now: float) -> None:
         item_id = self._lookup(body, "retrieve")
-        self._queue.append((ev("conversation.item.retrieved", item=_user_item(item_id)), None))
+        self._queue.append((ev("conversation.item.retrieved", item=user_audio_item(item_id)), None))
 
     def _commit(self, item_id: str, audio: bytes, now: float) -> None:
         fmt = self._view.input_format
@@ -203,7 +203,7 @@ class TranscriptionEngine:
         committed = ev("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
         self._queue.append((committed, None))
         for kind in ("conversation.item.added", "conversation.item.done"):
-            item = ev(kind, previous_item_id=previous, item=_user_item(item_id))
+            item = ev(kind, previous_item_id=previous, item=user_audio_item(item_id))
             self._queue.append((item, None))
         config = self._view.transcription
         if not config:
@@ -241,15 +241,13 @@ class TranscriptionEngine:
         """The next event to send, a wait for a held transcript, or None when idle."""
         if self.closed:
             return None
-        drop = self.config.drop_after_events
-        if drop is not None and self._sent >= drop:
+        cut = self._faults.cut()
+        if cut is not None:
             self.closed = True
-            return Outgoing(None, 0.0, Close(self.config.ws_close_code, "emulated fault"))
-        inject = self.config.inject_error_after
-        if inject is not None and not self._injected and self._sent >= inject:
-            self._injected = True
-            error = default_error(500, self.config.error_code)
-            self._queue.appendleft((_error_event(error, None), None))
+            return cut
+        injected = self._faults.injected()
+        if injected is not None:
+            self._queue.appendleft((injected, None))
         if self._queue:
             event, close = self._queue.popleft()
             return self._emit(event, close)
@@ -264,24 +262,9 @@ class TranscriptionEngine:
         return None
 
     def _emit(self, event: dict[str, Any], close: Close | None) -> Outgoing:
-        event["event_id"] = self.ids.next("event")
-        self._sent += 1
-        drop = self.config.drop_after_events
-        if drop is not None and self._sent >= drop:
-            close = close or Close(self.config.ws_close_code, "emulated fault")
-        self.closed = close is not None
-        return Outgoing(event, 0.0, close)
-
-
-def _user_item(item_id: str) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "type": "message",
-        "object": "realtime.item",
-        "status": "completed",
-        "role": "user",
-        "content": [{"type": "input_audio", "transcript": None}],
-    }
+        outgoing = self._faults.sent(event, close)
+        self.closed = outgoing.close is not None
+        return outgoing
 
 
 class ConversationGuard:
@@ -310,7 +293,7 @@ class ConversationGuard:
             self._recorded.append(redact_frame(body))
             error = check_model_query(self.model)
             assert error is not None
-            self._errors.append(_error_event(error, body.get("event_id")))
+            self._errors.append(error_event(error, body.get("event_id")))
             return
         self.engine.receive_text(text, now)
 

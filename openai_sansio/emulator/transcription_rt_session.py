@@ -10,8 +10,9 @@ semantics of the voice sessions; `transcript_events()` renders the deterministic
 of a committed item: incremental word deltas (for ``whisper-1`` each delta carries the whole
 text so far), token logprobs when included (deterministic, not all certain, so a confidence
 is a real number), usage in tokens (``duration`` seconds for ``whisper-1``); an item with no
-speech in it (`heard_speech`: no 10 ms window at the VAD threshold) gets what the real API
-sends for silence, an empty transcript with no deltas, still billed for its audio.
+speech in it (`realtime_shared.heard_speech`: no 10 ms window at the VAD threshold) gets what
+the real API sends for silence, an empty transcript with no deltas, still billed for its
+audio.
 Why: transcription sessions share the input side of the voice sessions but not their
 session object; keeping their rules here keeps the engine about events.
 Next: `transcription_rt.TranscriptionEngine` calls these.
@@ -20,16 +21,11 @@ Next: `transcription_rt.TranscriptionEngine` calls these.
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
-import numpy as np
-
 from ..audio import PCM24K
-from ..audio.formats import AudioFormat
-from ..audio.g711 import alaw_decode, ulaw_decode
 from .errors import ApiError
-from .realtime_audio import VAD_WINDOW_MS, heard_transcript, threshold_db
+from .realtime_audio import heard_transcript
 from .realtime_session import (
     FORMATS,
     SessionView,
@@ -38,21 +34,20 @@ from .realtime_session import (
     invalid_value,
     merge_input,
 )
-from .rules import count_tokens, split_words
+from .realtime_shared import LOGPROBS_INCLUDE, token_logprobs, transcription_usage
+from .rules import split_words
 from .validate import field, missing
 
 __all__ = [
     "LOGPROBS_INCLUDE",
     "NO_VAD_MODELS",
     "default_transcription_session",
-    "heard_speech",
     "merge_transcription_update",
     "token_logprob",
     "transcript_events",
     "view_of",
 ]
 
-LOGPROBS_INCLUDE = "item.input_audio_transcription.logprobs"
 NO_VAD_MODELS = frozenset({"gpt-realtime-whisper", "gpt-live-transcribe"})
 _SERVER_VAD = {
     "type": "server_vad",
@@ -142,33 +137,9 @@ def view_of(session: dict[str, Any]) -> SessionView:
     )
 
 
-def heard_speech(audio: bytes, fmt: AudioFormat, turn_detection: Any) -> bool:
-    """Whether `audio` (in `fmt`) holds speech: one 10 ms window at or above the level of
-    the VAD threshold (the session's, else 0.5: -40 dBFS)."""
-    threshold = turn_detection.get("threshold") if isinstance(turn_detection, dict) else None
-    level = threshold_db(0.5 if threshold is None else float(threshold))
-    if fmt.mime == "audio/pcmu":
-        samples = ulaw_decode(audio)
-    elif fmt.mime == "audio/pcma":
-        samples = alaw_decode(audio)
-    else:
-        samples = np.frombuffer(audio[: len(audio) // 2 * 2], dtype="<i2")
-    window = max(1, int(fmt.rate * VAD_WINDOW_MS / 1000))
-    usable = len(samples) // window * window
-    if not usable:
-        return False
-    frames = samples[:usable].astype(np.float64).reshape(-1, window)
-    rms = np.sqrt(np.mean(frames * frames, axis=1))
-    return bool(np.any(rms >= 32768.0 * 10 ** (level / 20)))
-
-
 def token_logprob(token: str) -> float:
     """The emulated log-probability of one token: ``-0.02 * (1 + len(token.strip()) % 5)``."""
     return round(-0.02 * (1 + len(token.strip()) % 5), 4)
-
-
-def _logprobs(piece: str) -> list[dict[str, Any]]:
-    return [{"token": piece, "logprob": token_logprob(piece), "bytes": list(piece.encode())}]
 
 
 def transcript_events(
@@ -193,22 +164,9 @@ def transcript_events(
             "delta": delta,
         }
         if logprobs:
-            event["logprobs"] = _logprobs(piece)
+            event["logprobs"] = token_logprobs(piece, token_logprob(piece))
         deltas.append(event)
-    usage: dict[str, Any]
-    if model == "whisper-1":
-        usage = {"type": "duration", "seconds": round(audio_ms / 1000, 3)}
-    else:
-        audio_tokens = math.ceil(audio_ms / 100)
-        prompt = count_tokens(str(config.get("prompt") or ""))
-        out = count_tokens(text)
-        usage = {
-            "type": "tokens",
-            "input_tokens": audio_tokens + prompt,
-            "output_tokens": out,
-            "total_tokens": audio_tokens + prompt + out,
-            "input_token_details": {"text_tokens": prompt, "audio_tokens": audio_tokens},
-        }
+    usage = transcription_usage(model, audio_ms, str(config.get("prompt") or ""), text)
     done: dict[str, Any] = {
         "type": "conversation.item.input_audio_transcription.completed",
         "event_id": "",
@@ -217,7 +175,7 @@ def transcript_events(
         "usage": usage,
     }
     if logprobs:
-        done["logprobs"] = [lp for piece in words for lp in _logprobs(piece)]
+        done["logprobs"] = [lp for w in words for lp in token_logprobs(w, token_logprob(w))]
     language = config.get("language")
     if model == "gpt-transcribe" and isinstance(language, str):
         done["languages"] = [{"code": language}]

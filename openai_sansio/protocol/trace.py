@@ -35,6 +35,8 @@ from .events.common import APIError
 from .http_errors import api_error_from_http
 from .redaction import REDACTED, redact_headers, redact_message, redact_url
 from .responses import ResponseEnd, ResponseStream
+from .trace_common import Divergence, Progress, details_of, ticking
+from .trace_extras import replay_extras
 from .trace_rt import looks_realtime, replay_realtime
 from .trace_speech import looks_speech, replay_speech
 from .trace_stt import looks_transcription_http, replay_transcription_http
@@ -183,7 +185,10 @@ class TurnSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReplaySummary(msgspec.Struct, frozen=True, kw_only=True):
-    """What `replay` found: the keys of ``openai-sansio replay --json`` (DESIGN section 7)."""
+    """What `replay` found: the keys of ``openai-sansio replay --json`` (DESIGN section 7),
+    plus `details` (each divergence with the recorded and the produced message, when there
+    are two to compare) and per-API `extras` (`trace_extras`: audio seconds, truncations,
+    transcripts)."""
 
     api: str
     turns: list[TurnSummary]
@@ -191,6 +196,8 @@ class ReplaySummary(msgspec.Struct, frozen=True, kw_only=True):
     sent: list[Any]
     divergences: list[str]
     records: int
+    details: list[Divergence] = msgspec.field(default_factory=list)
+    extras: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def load_trace(lines: Iterable[bytes | str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
@@ -311,78 +318,84 @@ def _usage(usage: Any) -> dict[str, int] | None:
     return {name: getattr(usage, name) for name in usage.FIELDS}
 
 
-def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]]) -> ReplaySummary:
+def _api_of(header: Mapping[str, Any] | None, records: list[Mapping[str, Any]]) -> str | None:
+    """Which replay a trace needs: the header's ``api``, else what the records look like
+    (``None``: an HTTP trace of Responses or Chat, decided per exchange)."""
+    api = header.get("api") if header else None
+    if isinstance(api, str):
+        return api
+    ops = {r.get("op") for r in records}
+    websocket = "recv_bytes" not in ops and bool(ops & {"send", "recv"})
+    if websocket and looks_transcription(records):
+        return "transcription"
+    if looks_transcription_http(records):
+        return "transcription-http"
+    if looks_speech(records):
+        return "speech"
+    if websocket:
+        return "realtime" if looks_realtime(records) else "responses-ws"
+    return None
+
+
+_MACHINE_REPLAYS: Final[dict[str, Callable[..., Any]]] = {
+    "transcription": replay_transcription,
+    "transcription-http": replay_transcription_http,
+    "speech": replay_speech,
+    "realtime": replay_realtime,
+    "responses-ws": replay_responses_ws,
+}
+"""The replay of each API that is not plain Responses/Chat over HTTP; each returns
+``(turns, errors, sent, divergences)`` and takes ``progress=``."""
+
+
+def replay(
+    header: Mapping[str, Any] | None,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    progress: Progress | None = None,
+) -> ReplaySummary:
     """Feed a trace's inbound records into fresh machines and summarise the result.
 
     HTTP traces replay through `ResponseStream`/`ChatStream`; ``responses-ws`` traces (or any
     trace of ``send``/``recv`` records) through `ResponsesSocket`, comparing what it sends with
-    the recorded client frames (see `trace_ws`); ``realtime`` traces (or a headerless one of
-    Realtime frames) through `RealtimeSession` (see `trace_rt`).
+    the recorded client frames (see `trace_ws`); ``realtime``, ``transcription``, ``speech``
+    and ``transcription-http`` traces through their machines (`trace_rt`,
+    `trace_transcription`, `trace_speech`, `trace_stt`); a trace without a header is
+    recognised by its records. `progress` is called with the number of records replayed so
+    far (every `trace_common.TICK` records and at the end).
 
     Raises `RemoteProtocolError` when a record is malformed or the recorded bytes violate
     the protocol (the error names the record).
     """
-    api = header.get("api") if header else None
-    default_api = api if isinstance(api, str) else None
     records = list(records)
-    ops = {r.get("op") for r in records}
-    websocket = default_api is None and "recv_bytes" not in ops and bool(ops & {"send", "recv"})
-    if default_api == "transcription" or (websocket and looks_transcription(records)):
-        tr_turns, tr_errors, tr_sent, tr_divergences = replay_transcription(records, header)
-        return ReplaySummary(
-            api="transcription",
-            turns=[TurnSummary(**turn) for turn in tr_turns],
-            errors=tr_errors,
-            sent=tr_sent,
-            divergences=tr_divergences,
-            records=len(records),
-        )
-    if default_api == "transcription-http" or (
-        default_api is None and looks_transcription_http(records)
-    ):
-        th_turns, th_errors, th_sent, th_divergences = replay_transcription_http(records, header)
-        return ReplaySummary(
-            api="transcription-http",
-            turns=[TurnSummary(**turn) for turn in th_turns],
-            errors=th_errors,
-            sent=th_sent,
-            divergences=th_divergences,
-            records=len(records),
-        )
-    if default_api == "speech" or (default_api is None and looks_speech(records)):
-        sp_turns, sp_errors, sp_sent, sp_divergences = replay_speech(records, header)
-        return ReplaySummary(
-            api="speech",
-            turns=[TurnSummary(**turn) for turn in sp_turns],
-            errors=sp_errors,
-            sent=sp_sent,
-            divergences=sp_divergences,
-            records=len(records),
-        )
-    if default_api == "realtime" or (websocket and looks_realtime(records)):
-        rt_turns, rt_errors, rt_sent, rt_divergences = replay_realtime(records, header)
-        return ReplaySummary(
-            api="realtime",
-            turns=[TurnSummary(**turn) for turn in rt_turns],
-            errors=rt_errors,
-            sent=rt_sent,
-            divergences=rt_divergences,
-            records=len(records),
-        )
-    if default_api == "responses-ws" or websocket:
-        ws_turns, ws_errors, ws_sent, ws_divergences = replay_responses_ws(records, header)
-        return ReplaySummary(
-            api="responses-ws",
-            turns=[TurnSummary(**turn) for turn in ws_turns],
-            errors=ws_errors,
-            sent=ws_sent,
-            divergences=ws_divergences,
-            records=len(records),
-        )
+    api = _api_of(header, records)
+    run = _MACHINE_REPLAYS.get(api or "")
+    if run is not None:
+        assert api is not None
+        raw_turns, errors, sent, divergences = run(records, header, progress=progress)
+        turns = [TurnSummary(**turn) for turn in raw_turns]
+    else:
+        api, turns, errors, sent = _replay_http(records, api, progress)
+        divergences = []
+    return ReplaySummary(
+        api=api,
+        turns=turns,
+        errors=errors,
+        sent=sent,
+        divergences=list(divergences),
+        records=len(records),
+        details=details_of(divergences),
+        extras=replay_extras(api, records, turns),
+    )
+
+
+def _replay_http(
+    records: list[Mapping[str, Any]], default_api: str | None, progress: Progress | None
+) -> tuple[str, list[TurnSummary], list[dict[str, Any]], list[Any]]:
+    """Responses and Chat over HTTP: every exchange through a fresh stream machine."""
     turns: list[TurnSummary] = []
     errors: list[dict[str, Any]] = []
     sent: list[Any] = []
-    count = 0
     seen_apis: list[str] = []
     exchange: _Exchange | None = None
 
@@ -391,8 +404,7 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
         if current.api is not None:
             seen_apis.append(current.api)
 
-    for record in records:
-        count += 1
+    for count, record in ticking(records, progress):
         op = record.get("op")
         if op == "request":
             if exchange is not None:
@@ -423,11 +435,4 @@ def replay(header: Mapping[str, Any] | None, records: Iterable[Mapping[str, Any]
         # send/recv/timeout/closed belong to WebSocket traces (replayed by their machines)
     if exchange is not None:
         close(exchange)
-    return ReplaySummary(
-        api=default_api or (seen_apis[0] if seen_apis else "responses"),
-        turns=turns,
-        errors=errors,
-        sent=sent,
-        divergences=[],
-        records=count,
-    )
+    return default_api or (seen_apis[0] if seen_apis else "responses"), turns, errors, sent

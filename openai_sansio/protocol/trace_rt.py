@@ -89,6 +89,7 @@ from .events.common import APIError, ToolCall
 from .realtime import RealtimeSession
 from .realtime_session_events import RealtimeError, ResponseFinished
 from .redaction import redact_message
+from .trace_common import ABSENT, Divergences, Progress, ticking
 
 __all__ = ["looks_realtime", "replay_realtime"]
 
@@ -250,7 +251,7 @@ class _Replay:
         self.turns: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.sent: list[Any] = []
-        self.divergences: list[str] = []
+        self.divergences = Divergences()
         self.unmatched: deque[tuple[int, Any]] = deque()  # (record it followed, frame)
         self.pending: deque[tuple[int, Any]] = deque()  # server frames recorded, not fed yet
         self._calls: dict[str, list[dict[str, str]]] = {}  # response id -> its tool calls
@@ -258,8 +259,10 @@ class _Replay:
 
     # ------------------------------------------------------------------ machine output
 
-    def diverge(self, number: int, text: str) -> None:
-        self.divergences.append(f"record {number}: {text}")
+    def diverge(
+        self, number: int, text: str, *, expected: Any = ABSENT, produced: Any = ABSENT
+    ) -> None:
+        self.divergences.add(number, text, expected=expected, produced=produced)
 
     def drain(self) -> None:
         for event in self.machine.events():
@@ -315,7 +318,11 @@ class _Replay:
     def unrecorded(self) -> None:
         while self.unmatched:
             origin, frame = self.unmatched.popleft()
-            self.diverge(origin, f"the machine then sent {_json(frame)}, which the trace lacks")
+            self.diverge(
+                origin,
+                f"the machine then sent {_json(frame)}, which the trace lacks",
+                produced=frame,
+            )
 
     # ------------------------------------------------------------------ records
 
@@ -356,8 +363,9 @@ class _Replay:
             return None
         clone = copy.copy(self)
         clone.machine, clone.ids = machine, ids
-        for name in ("turns", "errors", "sent", "divergences"):
+        for name in ("turns", "errors", "sent"):
             setattr(clone, name, list(getattr(self, name)))
+        clone.divergences = self.divergences.copy()
         clone.unmatched, clone.pending = deque(self.unmatched), deque(self.pending)
         clone._calls = {k: list(v) for k, v in self._calls.items()}
         return clone
@@ -434,7 +442,12 @@ class _Replay:
             if self.take(frame):
                 return
         if self.commands:
-            self.diverge(number, f"recorded {_json(frame)} but the machine sent {self._next()}")
+            self.diverge(
+                number,
+                f"recorded {_json(frame)} but the machine sent {self._next()}",
+                expected=frame,
+                produced=self.unmatched[0][1] if self.unmatched else ABSENT,
+            )
             return
         if base is not None:
             self.adopt(base)
@@ -457,7 +470,12 @@ class _Replay:
         self.settle(number)
         if not self.take(frame):
             made = [f for _, f in list(self.unmatched)[before:]]
-            self.diverge(number, f"recorded {_json(frame)} but the machine sent {_json(made)}")
+            self.diverge(
+                number,
+                f"recorded {_json(frame)} but the machine sent {_json(made)}",
+                expected=frame,
+                produced=made[0] if len(made) == 1 else made,
+            )
 
     def rebuild(self, number: int, frame: Mapping[str, Any]) -> bool:
         """Frames replay: give the command that sent `frame` (with its recorded ids)."""
@@ -476,6 +494,8 @@ class _Replay:
         self.diverge(
             number,
             f"recorded {_json(frame)} but the machine sent {_json(made) if made else 'nothing'}",
+            expected=frame,
+            produced=(made[0] if len(made) == 1 else made) if made else ABSENT,
         )
         for produced in made:  # reported here, not again as unrecorded
             self.take(produced)
@@ -569,7 +589,10 @@ def _b64(value: Any) -> bytes | None:
 
 
 def replay_realtime(
-    records: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None = None
+    records: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], list[str]]:
     """Replay a realtime trace; returns ``(turns, errors, sent, divergences)`` for
     `ReplaySummary` (turns in the shape of `trace.TurnSummary`). Never raises for what the
@@ -579,7 +602,7 @@ def replay_realtime(
     handshakes = any(r.get("op") in _HANDSHAKE for r in records)
     handshake: tuple[float, int] | None = None  # (t, record) of a `request` not yet answered
     opened = False
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op, t = record.get("op"), _time(record)
         if op == "recv":
             if handshake is not None:

@@ -27,9 +27,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import RemoteProtocolError
+from ._errors import LocalProtocolError, RemoteProtocolError
 from .events.common import APIError
 from .speech import AudioBytes, SpeechFrame, SpeechResult, SpeechStream
+from .trace_common import Divergences, Progress, ticking
 
 __all__ = ["looks_speech", "replay_speech"]
 
@@ -98,19 +99,25 @@ def _error(error: APIError) -> dict[str, Any]:
 
 
 def replay_speech(
-    records: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None
+    records: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], list[str]]:
     """``(turns, errors, sent, divergences)`` of a speech trace (see the module docstring).
 
     Raises `RemoteProtocolError` naming the record when recorded bytes violate the protocol
-    or a record is malformed.
+    or a record is malformed (out of order, a status that is not a number, an unknown
+    ``response_format``): a trace is input from elsewhere, like wire data.
     """
     config = header.get("config") if header else None
     frame_ms = config.get("frame_ms", 20.0) if isinstance(config, dict) else 20.0
+    if not isinstance(frame_ms, int | float) or isinstance(frame_ms, bool):
+        raise RemoteProtocolError(f"header: frame_ms {frame_ms!r} is not a number")
     turns: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     sent: list[Any] = []
-    divergences: list[str] = []
+    divergences = Divergences()
     exchange: _Exchange | None = None
 
     def close(current: _Exchange, truncated: bool) -> None:
@@ -136,7 +143,7 @@ def replay_speech(
             )
 
     finished: list[_Exchange] = []
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op = record.get("op")
         try:
             if op == "request":
@@ -150,7 +157,10 @@ def replay_speech(
             elif op == "response":
                 headers = record.get("headers")
                 pairs = list(headers.items()) if isinstance(headers, dict) else []
-                exchange.machine.receive_response_head(int(record.get("status", 0)), pairs)
+                status = record.get("status")
+                if not isinstance(status, int) or isinstance(status, bool):
+                    raise RemoteProtocolError(f"status {status!r} is not a number")
+                exchange.machine.receive_response_head(status, pairs)
                 exchange.drain()
             elif op == "recv_bytes":
                 try:
@@ -168,11 +178,13 @@ def replay_speech(
                 if isinstance(recorded, dict) and produced is not None:
                     for key in _COMPARED:
                         if key in recorded and recorded[key] != produced[key]:
-                            divergences.append(
-                                f"record {number}: {key} replayed {produced[key]!r}, "
-                                f"recorded {recorded[key]!r}"
+                            divergences.add(
+                                number,
+                                f"{key} replayed {produced[key]!r}, recorded {recorded[key]!r}",
+                                expected=recorded[key],
+                                produced=produced[key],
                             )
-        except RemoteProtocolError as exc:
+        except (RemoteProtocolError, LocalProtocolError) as exc:
             raise RemoteProtocolError(
                 f"record {number} ({op}): {exc}", error_hint=exc.error_hint
             ) from None

@@ -26,6 +26,7 @@ from ._client_config import ClientConfig
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._multipart import MultipartError, Part, parse_multipart
 from .events.common import APIError
+from .trace_common import Divergences, Progress, ticking
 from .transcription_http import TranscriptionResponse, TranscriptionResult
 from .transcription_request import build_transcription_request
 
@@ -186,7 +187,10 @@ def _error(error: APIError) -> dict[str, Any]:
 
 
 def replay_transcription_http(
-    records: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None
+    records: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], list[str]]:
     """``(turns, errors, sent, divergences)`` of a transcription-http trace.
 
@@ -196,7 +200,7 @@ def replay_transcription_http(
     turns: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     sent: list[Any] = []
-    divergences: list[str] = []
+    divergences = Divergences()
     exchange: _Exchange | None = None
 
     def close(current: _Exchange) -> None:
@@ -215,7 +219,7 @@ def replay_transcription_http(
             elif isinstance(event, TranscriptionResult):
                 turns.append(_summary(event, current.request_id))
 
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op = record.get("op")
         if op == "request":
             if exchange is not None:

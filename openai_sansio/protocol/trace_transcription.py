@@ -30,6 +30,8 @@ from typing import Any, Final
 import msgspec
 
 from ._errors import LocalProtocolError, RemoteProtocolError
+from .redaction import redact_message
+from .trace_common import Divergences, Progress, ticking
 from .transcription import TranscriptionSession
 from .transcription_events import FinalTranscript, TranscriptFailed, TranscriptionError
 
@@ -60,7 +62,7 @@ class _Replay:
         self.turns: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.sent: list[Any] = []
-        self.divergences: list[str] = []
+        self.divergences = Divergences()
         self._out: deque[Any] = deque()
 
     def open(self) -> None:
@@ -123,12 +125,16 @@ class _Replay:
         self.collect()
         produced = self._take(_is_append(message))
         if produced is None:
-            self.divergences.append(f"record {number}: the machine did not send {_kind(message)}")
+            self.divergences.add(
+                number, f"the machine did not send {_kind(message)}", expected=message
+            )
             return
         if not _same(message, produced):
-            self.divergences.append(
-                f"record {number}: recorded {_kind(message)} differs from the machine's "
-                f"{_kind(produced)}"
+            self.divergences.add(
+                number,
+                f"recorded {_kind(message)} differs from the machine's {_kind(produced)}",
+                expected=message,
+                produced=redact_message(produced),
             )
 
     def _take(self, append: bool) -> Any:
@@ -171,7 +177,9 @@ class _Replay:
     def _unsent_check(self) -> None:
         for frame in self._out:
             if not _is_append(frame):
-                self.divergences.append(f"the machine sent {_kind(frame)}, not in the trace")
+                self.divergences.add(
+                    0, f"the machine sent {_kind(frame)}, not in the trace", produced=frame
+                )
         self._out.clear()
 
 
@@ -184,18 +192,24 @@ def _kind(message: Any) -> str:
 
 
 def _same(recorded: Any, produced: Any) -> bool:
+    """`produced` is the `recorded` frame: an ``event_id`` the recording leaves out is not
+    compared; credentials are compared as recorded (redacted)."""
+    produced = redact_message(produced)
     if isinstance(recorded, dict) and isinstance(produced, dict) and "event_id" not in recorded:
         produced = {k: v for k, v in produced.items() if k != "event_id"}
     return bool(recorded == produced)
 
 
 def replay_transcription(
-    records: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None
+    records: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], list[str]]:
     """(turns, errors, sent, divergences) of a transcription trace (see the module
     docstring)."""
     replay = _Replay(header)
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op = record.get("op")
         if op == "response" and record.get("status") == 101:
             replay.open()

@@ -39,6 +39,7 @@ from .requests import GenerationParams, function_tool
 from .responses_ledger import as_input_item
 from .responses_ws import ConnectionState, ResponsesSocket
 from .responses_ws_events import TurnEnded, TurnEvent
+from .trace_common import Divergences, Progress, ticking
 
 __all__ = ["params_record", "replay_responses_ws"]
 
@@ -171,7 +172,7 @@ class _Run:
         self.turns: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.sent: list[Any] = []
-        self.divergences: list[str] = []
+        self.divergences = Divergences()
 
     @property
     def socket(self) -> ResponsesSocket:
@@ -212,7 +213,10 @@ class _Run:
 
 
 def replay_responses_ws(
-    records: Iterable[Mapping[str, Any]], header: Mapping[str, Any] | None = None
+    records: Iterable[Mapping[str, Any]],
+    header: Mapping[str, Any] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Any], list[str]]:
     """Replay; returns ``(turns, errors, sent, divergences)`` for `ReplaySummary`.
 
@@ -220,13 +224,15 @@ def replay_responses_ws(
     Raises `RemoteProtocolError` for a record that cannot be replayed (it names the record)."""
     records = list(records)
     if any(record.get("op") == "app" for record in records):
-        run = _replay_commands(records, header)
+        run = _replay_commands(records, header, progress)
     else:
-        run = _replay_frames(records, _socket_options(_config(header)))
+        run = _replay_frames(records, _socket_options(_config(header)), progress)
     return run.turns, run.errors, run.sent, run.divergences
 
 
-def _replay_commands(records: list[Mapping[str, Any]], header: Mapping[str, Any] | None) -> _Run:
+def _replay_commands(
+    records: list[Mapping[str, Any]], header: Mapping[str, Any] | None, progress: Progress | None
+) -> _Run:
     """Run the recorded commands; every frame the machine sends must be the next ``send``."""
     first = next((r["msg"] for r in records if r.get("op") == "send" and "msg" in r), None)
     machine = _machine(header, first if isinstance(first, dict) else {})
@@ -245,9 +251,10 @@ def _replay_commands(records: list[Mapping[str, Any]], header: Mapping[str, Any]
         """The oldest `count` (default: all) unmatched frames never made it into the trace."""
         for _ in range(len(unmatched) if count is None else count):
             origin, frame = unmatched.popleft()
-            run.divergences.append(
-                f"record {origin}: the machine then sent {_json(frame)}, "
-                "which the trace does not record"
+            run.divergences.add(
+                origin,
+                f"the machine then sent {_json(frame)}, which the trace does not record",
+                produced=frame,
             )
 
     def connect(t: float, number: int) -> None:
@@ -261,13 +268,16 @@ def _replay_commands(records: list[Mapping[str, Any]], header: Mapping[str, Any]
         position = next((i for i, (_, f) in enumerate(unmatched) if f == frame), None)
         if position is None:
             if not unmatched:
-                run.divergences.append(
-                    f"record {number}: recorded {_json(frame)} but the machine sent nothing"
+                run.divergences.add(
+                    number, f"recorded {_json(frame)} but the machine sent nothing", expected=frame
                 )
                 return
             _, produced = unmatched.popleft()
-            run.divergences.append(
-                f"record {number}: recorded {_json(frame)} but the machine sent {_json(produced)}"
+            run.divergences.add(
+                number,
+                f"recorded {_json(frame)} but the machine sent {_json(produced)}",
+                expected=frame,
+                produced=produced,
             )
             return
         unrecorded(position)  # sent before the recorded one, never recorded themselves
@@ -301,7 +311,7 @@ def _replay_commands(records: list[Mapping[str, Any]], header: Mapping[str, Any]
                 f"record {number}: {call} returned {_json(result)}, recorded {_json(recorded)}"
             )
 
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op, t = record.get("op"), _time(record)
         if op == "request":
             handshake = (t, number)
@@ -344,7 +354,9 @@ def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def _replay_frames(records: list[Mapping[str, Any]], options: Mapping[str, Any]) -> _Run:
+def _replay_frames(
+    records: list[Mapping[str, Any]], options: Mapping[str, Any], progress: Progress | None
+) -> _Run:
     """Turn each recorded ``response.create`` back into a full-history command; a frame the
     machine sends on its own (a resend) must match the next recorded frame."""
     run = _Run(None)
@@ -361,7 +373,7 @@ def _replay_frames(records: list[Mapping[str, Any]], options: Mapping[str, Any])
                     as_input_item(msgspec.to_builtins(o)) for o in result.output
                 )
 
-    for number, record in enumerate(records, 1):
+    for number, record in ticking(records, progress):
         op = record.get("op")
         if op == "send":
             frame = record.get("msg")
