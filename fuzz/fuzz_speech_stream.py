@@ -212,21 +212,7 @@ def run(data: bytes) -> None:
         assert twin == [e for e in whole if isinstance(e, SpeechFrame)], "SSE and raw differ"
 
 
-KNOWN_BUGS: KnownBugs = (
-    # http_errors.py:54 `api_error_from_http` catches only msgspec.DecodeError: an error body
-    # with a JSON string that is not UTF-8 raises UnicodeDecodeError out of `receive_eof`
-    ("error-body-not-utf8", UnicodeDecodeError, "api_error_from_http"),
-    # speech.py:467 `_stream_error` re-decodes an in-band ``error`` event's raw JSON, which
-    # the codec passed as an `UnknownEvent` without checking the UTF-8 of the fields it
-    # skipped: UnicodeDecodeError out of `receive_data`
-    ("speech-error-event-not-utf8", UnicodeDecodeError, "_stream_error"),
-    # speech.py:395-399 `_on_data` hands a whole chunk to the SSE decoder, which enforces its
-    # bounds on every line of it, then stops at ``speech.audio.done``; chunks after it are
-    # ignored unparsed (``(DONE, DATA)``). Trailing bytes past an SSE bound after the done
-    # event refuse the body when they share its chunk and are ignored when they do not: the
-    # outcome depends on how the network split the body
-    ("speech-trailing-bytes-split-dependent", AssertionError, "only when they arrive"),
-)
+KNOWN_BUGS: KnownBugs = ()
 """Failures found and reported (strict-xfail reproducers in
 ``tests/test_fuzz_http_mirrors.py``); remove an entry with its fix."""
 TestOneInput = tolerating_known(run, KNOWN_BUGS)

@@ -182,15 +182,7 @@ def run(data: bytes) -> None:
         _check(whole, machine)
 
 
-KNOWN_BUGS: KnownBugs = (
-    # http_errors.py:54 `api_error_from_http` catches only msgspec.DecodeError: an error body
-    # with a JSON string that is not UTF-8 raises UnicodeDecodeError out of `receive_eof`
-    ("error-body-not-utf8", UnicodeDecodeError, "api_error_from_http"),
-    # transcription_http.py:485 `_on_json`: the typed decode skips unknown fields without
-    # checking their UTF-8, then ``raw=_any_json.decode(body)`` (outside the try) raises
-    # UnicodeDecodeError out of `receive_eof`
-    ("json-body-unknown-field-not-utf8", UnicodeDecodeError, "_on_json"),
-)
+KNOWN_BUGS: KnownBugs = ()
 """Failures found and reported (strict-xfail reproducers in
 ``tests/test_fuzz_http_mirrors.py``); remove an entry with its fix."""
 TestOneInput = tolerating_known(run, KNOWN_BUGS)

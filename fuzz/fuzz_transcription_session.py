@@ -482,13 +482,7 @@ def run(data: bytes) -> Harness | None:
     return harness
 
 
-KNOWN_BUGS: KnownBugs = (
-    # transcription.py:146-148 `connection_lost` reports the utterance in progress
-    # (``_speaking``, set by ``speech_started``) as failed without checking that the item was
-    # reported already: a completion before its commit (or a late ``speech_started`` for an
-    # ended item) then a lost socket reports the item twice
-    ("speaking-item-reported-twice", AssertionError, "reported twice: connection_lost"),
-)
+KNOWN_BUGS: KnownBugs = ()
 """Failures found and reported (strict-xfail reproducers in
 ``tests/test_fuzz_socket_mirrors.py``); remove an entry with its fix."""
 TestOneInput = tolerating_known(run, KNOWN_BUGS)

@@ -276,11 +276,12 @@ def test_target_on_mutated_seeds(name: str, data: st.DataObject, ops: Any) -> No
 
 
 # --------------------------------------------------------------------------------------------
-# What the targets found: strict-xfail reproducers, one per `KNOWN_BUGS` entry.
+# What the targets found, fixed (regressions), and open findings (strict-xfail reproducers).
 
 _DONE = b'data: {"type":"speech.audio.done"}\n\n'
 _ERROR_BODY = b'{"error":{"message":"bad \xff voice","type":"invalid_request_error"}}'
-REPRODUCERS: dict[tuple[str, str], bytes] = {
+# Fixed findings; each comment says what was wrong before its fix.
+REGRESSIONS: dict[tuple[str, str], bytes] = {
     # http_errors.py:54 `api_error_from_http` catches only msgspec.DecodeError: a 400 whose
     # JSON error body holds a string that is not UTF-8 raises UnicodeDecodeError out of
     # `SpeechStream.receive_eof` (and of every other machine that reads an error body)
@@ -305,6 +306,14 @@ REPRODUCERS: dict[tuple[str, str], bytes] = {
         b'{"text":"hi","words":[{"w\xa6":1}]}', 1
     ),
 }
+REPRODUCERS: dict[tuple[str, str], bytes] = {}
+"""Open findings (none now): one strict-xfail reproducer per `KNOWN_BUGS` entry."""
+
+
+@pytest.mark.parametrize(("name", "bug"), sorted(REGRESSIONS))
+def test_fixed_finding_stays_fixed(name: str, bug: str) -> None:
+    """What the targets found, fixed: each input now runs clean through its target."""
+    TARGETS[name].run(REGRESSIONS[name, bug])
 
 
 class KnownBug(Exception):

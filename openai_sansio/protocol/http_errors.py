@@ -52,7 +52,7 @@ def api_error_from_http(status: int, headers: Iterable[tuple[str, str]], body: b
         retry_after = parse_retry_after(header_map.get("retry-after"))
     try:
         detail: ErrorDetail | None = _error_body.decode(body).error
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeError, RecursionError):  # not an OpenAI error body
         detail = None
     if detail is not None and detail.message:
         message = detail.message

@@ -397,17 +397,29 @@ class SpeechStream:
             self._audio_bytes += len(data)
             self._queue.push(AudioBytes(data, self.content_type))
         elif kind == "sse":
-            assert self._sse is not None
-            for sse in self._sse.feed(data):
-                if self._done_event:
-                    break  # anything after speech.audio.done is trailing
-                self._on_sse(sse.data)
+            self._feed_sse(data)
             if self._done_event and self.result is None:
                 self.state = _State.DONE
                 stray = self._flush_pcm()
                 self._finish(_stray_error(stray) if stray else None)
         elif len(self._error_body) < MAX_ERROR_BODY:
             self._error_body += data[: MAX_ERROR_BODY - len(self._error_body)]
+
+    def _feed_sse(self, data: bytes) -> None:
+        """Feed the SSE decoder up to ``speech.audio.done`` and nothing after it, one line at
+        a time: what trails the done event (in the same chunk or a later one) is never
+        decoded, so it can never make the body fail on one split and not on another."""
+        sse = self._sse
+        assert sse is not None
+        start, size = 0, len(data)
+        while start < size and not self._done_event:
+            end = data.find(b"\n", start)
+            end = size if end < 0 else end + 1
+            for event in sse.feed(data[start:end] if start or end < size else data):
+                if self._done_event:
+                    break  # anything after speech.audio.done is trailing
+                self._on_sse(event.data)
+            start = end
 
     def _pcm(self, data: bytes) -> None:
         self._audio_bytes += len(data)
@@ -464,7 +476,10 @@ class SpeechStream:
     def _stream_error(self, event: UnknownEvent) -> None:
         """An in-band ``{"type": "error", "error": {...}}`` (not documented for speech, sent by
         some compatible servers): a failure that ends the stream."""
-        detail = _error_key.decode(event.raw).get("error")
+        try:
+            detail = _error_key.decode(event.raw).get("error")
+        except (msgspec.DecodeError, UnicodeError, RecursionError):
+            detail = None  # (a field the typed decode skipped is not text)
         detail = detail if isinstance(detail, dict) else {}
         message = detail.get("message")
         code = detail.get("code")

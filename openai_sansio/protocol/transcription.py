@@ -190,7 +190,8 @@ class TranscriptionSession:
                     item_id=item_id, reason="connection_lost", text=item.text
                 )
         self._release()
-        if self._speaking is not None:
+        if self._speaking is not None and self._speaking not in self._ended:
+            # (the utterance VAD was hearing; not if its transcript already came)
             self._ended.remember(self._speaking)
             self._queue.push(TranscriptFailed(item_id=self._speaking, reason="connection_lost"))
         elif lost_audio:

@@ -481,6 +481,12 @@ class TranscriptionResponse:
             for seg in parsed.segments or ()
         )
         logprobs = parsed.logprobs
+        try:
+            raw = _any_json.decode(body)
+        except _UNDECODABLE as exc:  # (an unknown field the typed decode skipped)
+            raise RemoteProtocolError(
+                f"invalid JSON in transcription body: {exc}", error_hint="invalid_json"
+            ) from None
         self._finish(
             TranscriptionResult(
                 status="completed",
@@ -493,7 +499,7 @@ class TranscriptionResponse:
                 languages=languages,
                 duration=parsed.duration,
                 segments=segments,
-                raw=_any_json.decode(body),
+                raw=raw,
             )
         )
 
