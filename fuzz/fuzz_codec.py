@@ -33,10 +33,14 @@ with _instrumented:
     from openai_sansio.protocol._errors import RemoteProtocolError
     from openai_sansio.protocol.events.common import UnknownEvent
 
-DECODERS = (
+DECODERS = (  # byte 0 of the input picks one (append only: the corpus relies on the order)
     (decode_server_event, "responses"),
     (decode_server_event, "chat"),
     (decode_client_event, "responses"),
+    (decode_server_event, "realtime"),
+    (decode_client_event, "realtime"),
+    (decode_server_event, "speech"),
+    (decode_server_event, "transcription-http"),
 )
 
 

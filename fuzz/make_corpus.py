@@ -54,6 +54,7 @@ from fuzz._common import SHARED, example_rows, recorded_bodies, seed  # noqa: E4
 DEFAULT_SHARED = SHARED  # <repo>/../shared
 
 CODEC_SERVER_RESPONSES, CODEC_CHAT, CODEC_CLIENT_RESPONSES = 0, 1, 2
+CODEC_SERVER_REALTIME, CODEC_CLIENT_REALTIME, CODEC_SPEECH, CODEC_TRANSCRIPTION = 3, 4, 5, 6
 SSE_LIMIT_DEFAULT = 7  # index into fuzz_sse.LIMITS of the default (unbounded-ish) limit
 SSE_LIMIT_SMALL = 4  # index of the 64-byte limit: exercises the bounds
 
@@ -86,12 +87,21 @@ def codec_seeds(shared: Path) -> Iterator[bytes]:
     for record in example_rows(shared) or ():
         document = json.dumps(record["example"], ensure_ascii=False).encode()
         group = record["group"]
+        kind = str(record["example"].get("type", ""))
         if group == "chat-streaming":
             yield codec_seed(CODEC_CHAT, document)
         elif group == "responses-websocket-client-events":
             yield codec_seed(CODEC_CLIENT_RESPONSES, document)
-        else:  # Responses events, and the others as unknown types
-            yield codec_seed(CODEC_SERVER_RESPONSES, document)
+        elif group == "realtime-server-events":
+            yield codec_seed(CODEC_SERVER_REALTIME, document)
+        elif group == "realtime-client-events":
+            yield codec_seed(CODEC_CLIENT_REALTIME, document)
+        elif kind.startswith("speech."):
+            yield codec_seed(CODEC_SPEECH, document)
+        elif kind.startswith("transcript."):
+            yield codec_seed(CODEC_TRANSCRIPTION, document)
+        # every example also as a Responses event (most are unknown types there)
+        yield codec_seed(CODEC_SERVER_RESPONSES, document)
     for body in recorded_bodies(shared):
         for line in body.splitlines():
             if line.startswith(b"data: ") and line != b"data: [DONE]":
