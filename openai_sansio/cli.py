@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import os
 import sys
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 import anyio
@@ -21,6 +19,8 @@ import msgspec
 
 from . import emulator
 from .audio_cli import add_audio_parser, run_audio
+from .cli_common import EMULATOR_KEY, endpoint, missing_key
+from .cli_replay import add_replay_parser, run_replay
 from .cli_speak import add_speak_parser, run_speak
 from .cli_talk import add_talk_parser, run_talk
 from .cli_transcribe import add_transcribe_parser, run_transcribe
@@ -45,14 +45,9 @@ from .protocol.requests import (
     user_message,
 )
 from .protocol.responses import ResponseEnd
-from .protocol.trace import TraceRecorder, load_trace, replay
-from .timeline import timeline_from_trace
-from .timeline_svg import render_svg
+from .protocol.trace import TraceRecorder
 
 __all__ = ["main"]
-
-EMULATOR_KEY = "sk-emulator-demo"
-"""The key sent to the in-process emulator (it checks that one is present, nothing more)."""
 
 WEATHER_TOOL = function_tool(
     "get_weather",
@@ -123,21 +118,6 @@ class Timeline:
             )
             marker = "[DONE]" if event.result.done_marker else "no [DONE]"
             self.line(f"chat end: {event.status} ({marker}){tokens}")
-
-
-@contextlib.asynccontextmanager
-async def _endpoint(
-    use_emulator: bool, base_url: str | None, config: emulator.EmulatorConfig | None = None
-) -> AsyncIterator[dict[str, Any]]:
-    """Client keyword arguments for the emulator, a base URL, or the real service."""
-    if use_emulator:
-        async with emulator.running(config) as server:
-            yield {"api_key": EMULATOR_KEY, "base_url": server.base_url}
-    elif base_url is not None:
-        key = os.environ.get("OPENAI_API_KEY") or EMULATOR_KEY
-        yield {"api_key": key, "base_url": base_url}
-    else:
-        yield {}
 
 
 @contextlib.contextmanager
@@ -224,26 +204,22 @@ async def _demo(args: argparse.Namespace) -> int:
 
 async def _chat(args: argparse.Namespace) -> int:
     use_emulator = args.emulator
-    if not use_emulator and args.base_url is None and not os.environ.get("OPENAI_API_KEY"):
-        print(
-            "error: set OPENAI_API_KEY to use the real API, or pass --emulator / --base-url",
-            file=sys.stderr,
-        )
+    if missing_key(args):
         return 2
     if args.ws:
-        async with _endpoint(use_emulator, args.base_url) as endpoint:
+        async with endpoint(use_emulator, args.base_url) as client_args:
             with contextlib.ExitStack() as stack:
                 write = None
                 if args.trace:
                     write = stack.enter_context(open(args.trace, "wb")).write
-                return await run_ws_chat(args, endpoint, write, _weather, WEATHER_TOOL)
+                return await run_ws_chat(args, client_args, write, _weather, WEATHER_TOOL)
     if args.prompt is None:
         print("error: chat needs a PROMPT (or --ws with --turn / stdin)", file=sys.stderr)
         return 2
     api = args.api
-    async with _endpoint(use_emulator, args.base_url) as endpoint:
+    async with endpoint(use_emulator, args.base_url) as client_args:
         with _trace_file(args.trace, api, {"model": args.model}) as recorder:
-            async with Client(trace=recorder, **endpoint) as client:
+            async with Client(trace=recorder, **client_args) as client:
                 if api == "responses":
                     async with client.responses.stream(
                         model=args.model, input=[user_message(args.prompt)]
@@ -282,43 +258,12 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _talk_command(args: argparse.Namespace) -> int:
-    if not args.emulator and args.base_url is None and not os.environ.get("OPENAI_API_KEY"):
-        print(
-            "error: set OPENAI_API_KEY to use the real API, or pass --emulator / --base-url",
-            file=sys.stderr,
-        )
+    if missing_key(args):
         return 2
     # the emulator speaks at the pace the file is streamed, so a barge-in lands mid-reply
     paced = emulator.EmulatorConfig(realtime_rtf=1.0 / args.speed)
-    async with _endpoint(args.emulator, args.base_url, paced) as endpoint:
-        return await run_talk(args, endpoint)
-
-
-def _replay(args: argparse.Namespace) -> int:
-    path = Path(args.trace)
-    with path.open("rb") as handle:
-        header, records = load_trace(handle)
-    if args.timeline:
-        svg = render_svg(timeline_from_trace(header, records))
-        Path(args.timeline).write_text(svg, encoding="utf-8")
-    summary = replay(header, records)
-    if args.json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(summary)).decode() + "\n")
-    else:
-        print(f"api: {summary.api}  records: {summary.records}")
-        for number, turn in enumerate(summary.turns, 1):
-            print(f"turn {number}: {turn.status} {turn.response_id or ''}")
-            if turn.text:
-                print(f"  text: {turn.text!r}")
-            for call in turn.tool_calls:
-                print(f"  tool call: {call['name']}({call['arguments']}) {call['call_id']}")
-            if turn.usage:
-                print(f"  usage: in={turn.usage['input_tokens']} out={turn.usage['output_tokens']}")
-        for error in summary.errors:
-            print(f"error [{error['classification']}] {error['code']}: {error['message']}")
-        for divergence in summary.divergences:
-            print(f"DIVERGENCE: {divergence}")
-    return 1 if summary.divergences else 0
+    async with endpoint(args.emulator, args.base_url, paced) as client_args:
+        return await run_talk(args, client_args)
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -362,10 +307,7 @@ def _parser() -> argparse.ArgumentParser:
     add_speak_parser(sub)
     add_transcribe_parser(sub)
 
-    rep = sub.add_parser("replay", help="replay a recorded trace through fresh machines")
-    rep.add_argument("trace")
-    rep.add_argument("--json", action="store_true", help="print the summary as JSON")
-    rep.add_argument("--timeline", metavar="OUT.svg", help="also draw the session as an SVG")
+    add_replay_parser(sub)
     return parser
 
 
@@ -378,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             return anyio.run(_chat, args)
         if args.command == "replay":
-            return _replay(args)
+            return run_replay(args)
         if args.command == "audio":
             return run_audio(args)
         if args.command == "talk":

@@ -11,7 +11,6 @@ zero padding). Prints the time to first audio, the duration, the frames and the 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -20,8 +19,8 @@ from typing import Any, TextIO
 import anyio
 import numpy as np
 
-from . import emulator
 from .audio.wav import WavWriter
+from .cli_common import endpoint, missing_key
 from .client import Client
 from .protocol.speech import SpeechFrame
 from .protocol.speech_request import SPEECH_SAMPLE_RATE
@@ -29,8 +28,6 @@ from .speech_client import FLUSH, FlushMarker
 
 __all__ = ["add_speak_parser", "run_speak", "sentences"]
 
-EMULATOR_KEY = "sk-emulator-demo"
-"""The key sent to the in-process emulator (it checks that one is present, nothing more)."""
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
@@ -117,20 +114,10 @@ async def _speak(args: argparse.Namespace, endpoint: dict[str, Any], out: TextIO
 
 
 async def _main(args: argparse.Namespace) -> int:
-    if args.emulator:
-        async with emulator.running() as server:
-            endpoint = {"api_key": EMULATOR_KEY, "base_url": server.base_url, "env": {}}
-            return await _speak(args, endpoint, sys.stdout)
-    if args.base_url is not None:
-        key = os.environ.get("OPENAI_API_KEY") or EMULATOR_KEY
-        return await _speak(args, {"api_key": key, "base_url": args.base_url}, sys.stdout)
-    if not os.environ.get("OPENAI_API_KEY"):
-        print(
-            "error: set OPENAI_API_KEY to use the real API, or pass --emulator / --base-url",
-            file=sys.stderr,
-        )
+    if missing_key(args):
         return 2
-    return await _speak(args, {}, sys.stdout)
+    async with endpoint(args.emulator, args.base_url) as client_args:
+        return await _speak(args, client_args, sys.stdout)
 
 
 def run_speak(args: argparse.Namespace) -> int:

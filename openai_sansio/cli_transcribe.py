@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
 
-from . import emulator
+from .cli_common import EMULATOR_KEY, endpoint, missing_key
 from .client import Client
 from .errors import APIStatusError
 from .protocol.events.common import APIError
@@ -34,9 +33,6 @@ from .protocol.transcription_http import TranscriptionResult
 from .transcription_client import TranscriptionError
 
 __all__ = ["EMULATOR_KEY", "add_transcribe_parser", "format_result", "run_transcribe"]
-
-EMULATOR_KEY = "sk-emulator"
-"""The API key sent to the built-in emulator (it accepts any non-empty key)."""
 
 
 def add_transcribe_parser(sub: Any) -> None:
@@ -71,18 +67,6 @@ def format_result(result: TranscriptionResult) -> list[str]:
             f"out={usage.output_tokens}"
         )
     return lines
-
-
-@contextlib.asynccontextmanager
-async def _endpoint(args: argparse.Namespace) -> AsyncIterator[dict[str, Any]]:
-    if args.emulator:
-        async with emulator.running() as server:
-            yield {"api_key": EMULATOR_KEY, "base_url": server.base_url}
-    elif args.base_url is not None:
-        key = os.environ.get("OPENAI_API_KEY") or EMULATOR_KEY
-        yield {"api_key": key, "base_url": args.base_url}
-    else:
-        yield {}
 
 
 async def _http(client: Client, args: argparse.Namespace, out: TextIO, trace: Any) -> int:
@@ -132,7 +116,10 @@ async def _run(args: argparse.Namespace, out: TextIO) -> int:
             def write(line: bytes) -> None:
                 handle.write(line)
 
-        async with _endpoint(args) as endpoint, Client(**endpoint) as client:
+        async with (
+            endpoint(args.emulator, args.base_url) as client_args,
+            Client(**client_args) as client,
+        ):
             if not args.realtime:
                 return await _http(client, args, out, write)
             try:
@@ -156,11 +143,7 @@ def run_transcribe(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if not Path(args.file).exists():
         print(f"error: {args.file}: no such file", file=sys.stderr)
         return 1
-    if not args.emulator and args.base_url is None and not os.environ.get("OPENAI_API_KEY"):
-        print(
-            "error: set OPENAI_API_KEY to use the real API, or pass --emulator / --base-url",
-            file=sys.stderr,
-        )
+    if missing_key(args):
         return 2
     try:
         return anyio.run(_run, args, out or sys.stdout)

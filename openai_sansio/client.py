@@ -23,15 +23,13 @@ import random
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._tracing import HTTPTap, TraceArg, as_recorder
-from .errors import APIStatusError
+from ._event_stream import EventStream
+from ._tracing import TraceArg, as_recorder
 from .protocol.chat import ChatEnd, ChatResult, ChatStream
-from .protocol.events.common import NEED_DATA
-from .protocol.http_errors import api_error_from_http
 from .protocol.requests import (
     ClientConfig,
     GenerationParams,
@@ -52,154 +50,6 @@ if TYPE_CHECKING:
     from .realtime_client import RealtimeConnection
 
 __all__ = ["ChatResource", "Client", "EventStream", "RealtimeResource", "ResponsesResource"]
-
-_Result = TypeVar("_Result")
-_Result_co = TypeVar("_Result_co", covariant=True)
-
-
-class _StreamMachine(Protocol[_Result_co]):
-    """The verbs `EventStream` uses: the shared shape of the stream machines."""
-
-    @property
-    def result(self) -> _Result_co | None: ...
-
-    def receive_data(self, data: bytes) -> None: ...
-
-    def receive_eof(self) -> None: ...
-
-    def next_event(self) -> Any: ...
-
-
-ERROR_BODY_LIMIT = 1024 * 1024
-"""Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
-DRAIN_SECONDS = 1.0
-DRAIN_BYTES = 64 * 1024
-"""After the end event, at most this long / this much is read to finish the body for reuse;
-the API ends the body right after its terminal event, so a normal stream takes no wait."""
-
-
-class EventStream(Generic[_Result]):
-    """One streamed request: an async context manager and an async iterator of events.
-
-    Entering sends the request and waits for the response head (raising `APIStatusError`
-    for an error status). Iterating yields every event of the machine until its end event.
-    `result` is the final result once the end event was seen; `until_done()` drains the rest.
-    Exiting early closes the connection.
-    """
-
-    def __init__(
-        self,
-        client: Client,
-        request: HTTPRequest,
-        machine: _StreamMachine[_Result],
-        end_type: type[ResponseEnd] | type[ChatEnd],
-        trace: TraceRecorder | None = None,
-    ) -> None:
-        self._client = client
-        self._tap = HTTPTap(trace) if trace is not None else None
-        self._request = request
-        self.machine: _StreamMachine[_Result] = machine
-        self._end_type = end_type
-        self._response: HTTPResponse | None = None
-        self._finished = False
-        self.request_id: str | None = None
-        self.status: int | None = None
-
-    @property
-    def result(self) -> _Result:
-        """The assembled result. Raises `RuntimeError` before the end event was reached."""
-        result = self.machine.result
-        if result is None:
-            raise RuntimeError("the stream has not ended yet: iterate it or call until_done()")
-        return result
-
-    async def __aenter__(self) -> EventStream[_Result]:
-        request = self._request
-        tap = self._tap
-        if tap is not None:
-            tap.request(request)
-        response = await self._client._send(request)
-        self.status = response.status
-        self.request_id = response.header("x-request-id")
-        if tap is not None:
-            tap.response(response.status, response.headers)
-        if response.status >= 400:
-            try:
-                body = await response.read_all(ERROR_BODY_LIMIT)
-            finally:
-                await response.aclose()
-            if tap is not None:
-                tap.chunk(body)
-                tap.eof()
-            raise APIStatusError(api_error_from_http(response.status, response.headers, body))
-        self._response = response
-        return self
-
-    def __aiter__(self) -> EventStream[_Result]:
-        return self
-
-    async def __anext__(self) -> Any:
-        if self._finished:
-            raise StopAsyncIteration
-        machine = self.machine
-        while True:
-            event = machine.next_event()
-            if event is not NEED_DATA:
-                if isinstance(event, self._end_type):
-                    self._finished = True
-                    await self._close()
-                return event
-            response = self._response
-            if response is None:
-                raise RuntimeError("use the stream inside 'async with'")
-            chunk = await response.receive_some()
-            tap = self._tap
-            if chunk is None:
-                if tap is not None:
-                    tap.eof()
-                machine.receive_eof()
-            else:
-                if tap is not None:
-                    tap.chunk(chunk)
-                machine.receive_data(chunk)
-
-    async def until_done(self) -> _Result:
-        """Consume the remaining events and return the result."""
-        async for _ in self:
-            pass
-        return self.result
-
-    async def _close(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            if self._finished:
-                # Read what is left of the body (the last chunk, a trailing [DONE]) so the
-                # connection can go back to the pool, but only briefly and boundedly: a peer
-                # that keeps the body open after the end costs a new connection, not a wait.
-                left = DRAIN_BYTES
-                tap = self._tap
-                with anyio.move_on_after(DRAIN_SECONDS):
-                    while left > 0:
-                        rest = await response.receive_some()
-                        if rest is None:
-                            if tap is not None:
-                                tap.eof()
-                            break
-                        left -= len(rest)
-                        if tap is not None:
-                            tap.chunk(rest)
-            await response.aclose()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            response, self._response = self._response, None
-            if response is not None:
-                await response.aclose()
 
 
 class ResponsesResource:
@@ -262,9 +112,6 @@ class ResponsesResource:
             config={"params": params_record(params), "socket": {"replay_unsafe": replay_unsafe}},
         )
         client = self._client
-        extra: dict[str, Any] = {"allow_insecure": client.allow_insecure}
-        if client.ssl_context is not None:
-            extra["ssl_context"] = client.ssl_context
         return ResponsesConnection(
             client,
             params,
@@ -276,8 +123,7 @@ class ResponsesResource:
             rotate_after_s=rotate_after_s,
             trace=recorder,
             jitter=jitter or random.random,
-            **extra,
-            **dict(transport_options or {}),
+            **{**client.socket_options(), **dict(transport_options or {})},
         )
 
     async def create(
@@ -356,12 +202,8 @@ class RealtimeResource:
         from .realtime_client import RealtimeConnection
 
         recorder = as_recorder(trace, api="realtime", config={"model": model})
-        client = self._client
-        if client.ssl_context is not None:
-            options.setdefault("ssl_context", client.ssl_context)
-        options.setdefault("allow_insecure", client.allow_insecure)
         return RealtimeConnection(
-            client, model=model, config=config, tools=tools, trace=recorder, **options
+            self._client, model=model, config=config, tools=tools, trace=recorder, **options
         )
 
 
@@ -463,6 +305,15 @@ class Client:
             recorder.recv_bytes(t, fields["data"])
         elif op == "eof":
             recorder.eof(t)
+
+    def socket_options(self) -> dict[str, Any]:
+        """The client's TLS context and plain ``ws://`` policy as `WebSocketTransport.connect`
+        options: every WebSocket connection of this client (Responses, Realtime,
+        transcription) starts from them, as its HTTP requests do."""
+        options: dict[str, Any] = {"allow_insecure": self.allow_insecure}
+        if self.ssl_context is not None:
+            options["ssl_context"] = self.ssl_context
+        return options
 
     async def _send(self, request: HTTPRequest) -> HTTPResponse:
         return await self.transport.send(

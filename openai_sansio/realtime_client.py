@@ -103,7 +103,7 @@ class RealtimeConnection(MachineSession):
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
             jitter=jitter,
-            transport_options=transport_options,
+            transport_options={**client.socket_options(), **transport_options},
         )
         self._client = client
         self.model = model

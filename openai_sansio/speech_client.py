@@ -40,9 +40,9 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._event_stream import open_response
 from ._tracing import HTTPTap, TraceArg, as_recorder
 from .errors import APIStatusError
-from .protocol.http_errors import api_error_from_http
 from .protocol.speech import (
     AudioBytes,
     SpeechDone,
@@ -58,11 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FLUSH", "FlushMarker", "SpeechAudio", "SpeechResource", "SpeechSession"]
 
-ERROR_BODY_LIMIT: Final = 1024 * 1024
-"""Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
-DRAIN_SECONDS: Final = 1.0
-DRAIN_BYTES: Final = 64 * 1024
-"""After ``speech.audio.done`` at most this long / this much is read to reuse the connection."""
 MAX_QUEUED_EVENTS: Final = 512
 """Events one request may run ahead of the listener (~10 s of 20 ms frames); beyond that its
 task stops reading the socket (TCP backpressure). A segment's request starts only when fewer
@@ -326,21 +321,15 @@ class SpeechSession:
         request = build_speech_request(self._client.config, input=segment.text, **self._options)
         trace = segment.trace
         tap = HTTPTap(trace, t0=self._t0)
-        tap.request(request)
         ended = False
         try:
-            response = await self._client._send(request)
+            response = await open_response(self._client, request, tap)
+        except APIStatusError:
+            raise  # recorded to the end of its error body
         except BaseException:
             trace.closed(self._now(), None)
             raise
         try:
-            tap.response(response.status, response.headers)
-            if response.status >= 400:
-                body = await response.read_all(ERROR_BODY_LIMIT)
-                tap.chunk(body)
-                tap.eof()
-                ended = True
-                raise APIStatusError(api_error_from_http(response.status, response.headers, body))
             machine = SpeechStream(response_format=self._format, frame_ms=self._frame_ms)
             machine.receive_response_head(response.status, response.headers)
             digest = hashlib.sha256()
@@ -368,8 +357,7 @@ class SpeechSession:
                 tap.eof()
                 ended = True
             trace.app(self._now(), "speech.result", {}, _summary(machine.result, digest))
-            if machine.kind == "sse":
-                await _drain(response)
+            await response.drain()  # the tail after speech.audio.done, for reuse
         finally:
             if not ended:  # cancelled (interrupt) or failed mid-body: the exchange was cut
                 trace.closed(self._now(), None)
@@ -408,13 +396,6 @@ def _summary(result: SpeechResult | None, digest: Any) -> dict[str, Any]:
         "audio_bytes": result.audio_bytes,
         "sha256": digest.hexdigest(),
     }
-
-
-async def _drain(response: Any) -> None:
-    left = DRAIN_BYTES
-    with anyio.move_on_after(DRAIN_SECONDS):
-        while left > 0 and (rest := await response.receive_some()) is not None:
-            left -= len(rest)
 
 
 class SpeechResource:

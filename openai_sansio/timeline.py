@@ -110,7 +110,7 @@ class _Builder:
         self.transcripts: dict[str, str] = {}  # item id -> transcript (user speech)
         self.responses: dict[str, tuple[float, list[str]]] = {}  # id -> (start, text parts)
         self.audio: dict[str, list[float]] = {}  # item -> [first t, last t, bytes]
-        self.cuts: dict[str, tuple[int, float]] = {}  # item -> (audio_end_ms, t)
+        self.cuts: dict[str, tuple[int, float]] = {}  # item -> (audio_end_ms, bytes by then)
         self.calls: dict[str, tuple[float, str]] = {}  # call id -> (t, name)
         self.http_start: float | None = None
         self.http_label = ""
@@ -331,7 +331,8 @@ class _Builder:
         elif kind == "conversation.item.truncate":
             item_id, end_ms = _str(msg.get("item_id")), msg.get("audio_end_ms")
             if item_id is not None and isinstance(end_ms, int):
-                self.cuts[item_id] = (end_ms, t)
+                seen = self.audio.get(item_id)  # the audio received when the user barged in
+                self.cuts[item_id] = (end_ms, seen[2] if seen else 0.0)
 
     def item_sent(self, t: float, item: Mapping[str, Any]) -> None:
         if item.get("type") == "function_call_output":
@@ -473,8 +474,11 @@ class _Builder:
             label = f"{received_ms:.0f} ms of audio"
             fraction, cut_label = None, ""
             if cut is not None and received_ms > 0:
+                # the bar is all the audio that arrived (the tail after the barge-in too);
+                # the label says how much of what had arrived by then was heard
                 fraction = min(1.0, cut[0] / received_ms)
-                cut_label = f"heard {cut[0]} of {received_ms:.0f} ms"
+                by_then = 1000.0 * cut[1] / _PCM_BYTES_PER_SECOND
+                cut_label = f"heard {cut[0]} of {by_then:.0f} ms"
             timeline.spans.append(
                 Span("audio", first, max(last, first), label, "audio", item_id, fraction, cut_label)
             )

@@ -24,25 +24,24 @@ status or `TranscriptionError` when `transcribe` ends without a completed transc
 
 from __future__ import annotations
 
-import datetime
 import io
 import os
 import secrets
 import wave
 from collections.abc import AsyncIterable, Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import numpy as np
 from numpy.typing import NDArray
 
+from ._event_stream import EventStream
+from ._tracing import as_recorder
 from .audio import float32_to_int16, pcm16_from_bytes, pcm16_to_bytes, to_mono
-from .errors import APIStatusError, OpenAISansIOError
+from .errors import OpenAISansIOError
 from .protocol._errors import LocalProtocolError
-from .protocol.events.common import NEED_DATA, APIError
-from .protocol.http_errors import api_error_from_http
+from .protocol.events.common import APIError
 from .protocol.requests import HTTPRequest
 from .protocol.trace import TraceRecorder
 from .protocol.transcription_http import (
@@ -55,7 +54,6 @@ from .transcription_utterances import UtteranceStream, UtteranceTranscript
 if TYPE_CHECKING:
     from .client import Client
     from .transcription_session import TranscriptionConnection
-    from .transports.http import HTTPResponse
 
 __all__ = [
     "AudioSource",
@@ -70,9 +68,6 @@ __all__ = [
 AudioSource = str | os.PathLike[str] | bytes | bytearray | memoryview | NDArray[Any]
 """A path, a file's bytes (WAV, mp3, ...), raw PCM16 bytes or a numpy array (these two
 with `sample_rate`)."""
-
-ERROR_BODY_LIMIT = 1024 * 1024
-"""Bytes read of an HTTP error body (OpenAI's are a few hundred bytes)."""
 
 
 class TranscriptionError(OpenAISansIOError):
@@ -144,26 +139,19 @@ def _boundary() -> str:
     return "openai-sansio-" + secrets.token_hex(16)
 
 
-def _recorder(trace: TraceRecorder | Callable[[bytes], None] | None, model: str) -> Any:
-    if trace is None or isinstance(trace, TraceRecorder):
-        return trace
-    return TraceRecorder(
-        trace,
-        api="transcription-http",
-        started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        config={"model": model},
-    )
-
-
-class TranscriptionStream:
+class TranscriptionStream(EventStream[TranscriptionResult]):
     """One transcription request: an async context manager and an async iterator of events.
 
     Entering uploads the audio and waits for the response head (`APIStatusError` for an
     error status). Iterating yields `TranscriptTextDelta` / `TranscriptTextSegment` /
     `TranscriptTextDone` (SSE answers), `APIError` for a cut stream, and last the
     `TranscriptionResult` (the only event of a plain JSON/text answer). `result` is set once
-    it was yielded; `until_done()` drains the rest. Exiting early closes the connection.
+    it was yielded; `until_done()` drains the rest. An `EventStream` whose request is built on
+    entering (reading a file is I/O): after the result the body's tail is drained, so the
+    connection is reused; exiting early closes it.
     """
+
+    machine: TranscriptionResponse
 
     def __init__(
         self,
@@ -176,28 +164,13 @@ class TranscriptionStream:
         filename: str | None,
         trace: TraceRecorder | None,
     ) -> None:
-        self._client = client
+        machine = TranscriptionResponse(response_format=params.get("response_format"))
+        super().__init__(client, None, machine, TranscriptionResult, trace)
         self._source = source
         self._params = params
         self._sample_rate = sample_rate
         self._channels = channels
         self._filename = filename
-        self._trace = trace
-        self._t0 = 0.0
-        self.machine = TranscriptionResponse(response_format=params.get("response_format"))
-        self.request: HTTPRequest | None = None
-        self._response: HTTPResponse | None = None
-        self._finished = False
-        self.status: int | None = None
-        self.request_id: str | None = None
-
-    @property
-    def result(self) -> TranscriptionResult:
-        """The `TranscriptionResult`; `RuntimeError` before it was reached."""
-        result = self.machine.result
-        if result is None:
-            raise RuntimeError("the transcription has not ended yet: iterate it or until_done()")
-        return result
 
     def _build(self, audio: bytes, filename: str) -> HTTPRequest:
         for _ in range(8):
@@ -214,95 +187,21 @@ class TranscriptionStream:
                     raise
         raise LocalProtocolError("no multipart boundary found that the audio does not contain")
 
-    def _t(self) -> float:
-        return anyio.current_time() - self._t0
-
-    async def __aenter__(self) -> TranscriptionStream:
+    async def _prepare(self) -> HTTPRequest:
         audio, filename = await audio_upload(
             self._source,
             sample_rate=self._sample_rate,
             channels=self._channels,
             filename=self._filename,
         )
-        request = self.request = self._build(audio, filename)
-        self._t0 = anyio.current_time()
-        trace = self._trace
-        if trace is not None:
-            trace.request(
-                0.0,
-                method=request.method,
-                url=request.url,
-                headers=request.headers,
-                body=request.body,
-            )
-        response = await self._client._send(request)
-        self.status = response.status
-        self.request_id = response.header("x-request-id")
-        if trace is not None:
-            trace.response(self._t(), status=response.status, headers=response.headers)
-        if response.status >= 400:
-            try:
-                body = await response.read_all(ERROR_BODY_LIMIT)
-            finally:
-                await response.aclose()
-            if trace is not None:
-                trace.recv_bytes(self._t(), body)
-                trace.eof(self._t())
-            raise APIStatusError(api_error_from_http(response.status, response.headers, body))
-        try:
-            self.machine.receive_response_head(response.status, response.headers)
-        except BaseException:
-            await response.aclose()
-            raise
-        self._response = response
+        return self._build(audio, filename)
+
+    async def __aenter__(self) -> TranscriptionStream:
+        await super().__aenter__()
         return self
 
     def __aiter__(self) -> TranscriptionStream:
         return self
-
-    async def __anext__(self) -> Any:
-        if self._finished:
-            raise StopAsyncIteration
-        machine = self.machine
-        while True:
-            event = machine.next_event()
-            if event is not NEED_DATA:
-                if isinstance(event, TranscriptionResult):
-                    self._finished = True
-                    await self._close()
-                return event
-            response = self._response
-            if response is None:
-                raise RuntimeError("use the stream inside 'async with'")
-            chunk = await response.receive_some()
-            if chunk is None:
-                if self._trace is not None:
-                    self._trace.eof(self._t())
-                machine.receive_eof()
-            else:
-                if self._trace is not None:
-                    self._trace.recv_bytes(self._t(), chunk)
-                machine.receive_data(chunk)
-
-    async def until_done(self) -> TranscriptionResult:
-        """Consume the remaining events and return the result."""
-        async for _ in self:
-            pass
-        return self.result
-
-    async def _close(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            await response.aclose()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with anyio.CancelScope(shield=True):
-            await self._close()
 
 
 class TranscriptionResource:
@@ -350,7 +249,7 @@ class TranscriptionResource:
             sample_rate=sample_rate,
             channels=channels,
             filename=filename,
-            trace=_recorder(trace, model),
+            trace=as_recorder(trace, api="transcription-http", config={"model": model}),
         )
 
     async def transcribe(

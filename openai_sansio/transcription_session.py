@@ -123,9 +123,6 @@ class TranscriptionConnection(MachineSession):
                 started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                 config={"model": config.model, "session": session_object(config)},
             )
-        if client.ssl_context is not None:
-            transport_options.setdefault("ssl_context", client.ssl_context)
-        transport_options.setdefault("allow_insecure", client.allow_insecure)
         super().__init__(
             url=transcription_url(client.config, url=url),
             headers=realtime_headers(client.config),
@@ -135,7 +132,7 @@ class TranscriptionConnection(MachineSession):
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
             jitter=jitter,
-            transport_options=transport_options,
+            transport_options={**client.socket_options(), **transport_options},
         )
         self.machine: TranscriptionSession = TranscriptionSession(
             session_object(config),

@@ -1242,3 +1242,52 @@ def test_request_modules_import_nothing_impure(name: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & FORBIDDEN
+
+
+# -- One URL and request assembly for every HTTP API (requests.api_url / post_request) ------
+
+
+def _builders() -> dict[str, Any]:
+    from openai_sansio.protocol.speech_request import build_speech_request
+    from openai_sansio.protocol.transcription_request import build_transcription_request
+
+    return {
+        "responses": lambda c: build_responses_request(c, GenerationParams(model="m"), "x"),
+        "chat/completions": lambda c: build_chat_request(
+            c, GenerationParams(model="m"), [chat_user("x")]
+        ),
+        "audio/speech": lambda c: build_speech_request(c, model="m", input="x", voice="marin"),
+        "audio/transcriptions": lambda c: build_transcription_request(
+            c, audio=b"RIFF", filename="a.wav", model="m", boundary="b"
+        ),
+    }
+
+
+@pytest.mark.parametrize("path", list(_builders()))
+def test_every_http_api_shares_the_url_rules(path: str) -> None:
+    """OpenAI, Azure v1, Azure dated (deployment path; Responses has none) and a dated
+    version without a deployment give the same shapes for every API; so do the headers."""
+    build = _builders()[path]
+    openai = ClientConfig(api_key="k", base_url="https://o.example/v1", extra_query={"q": "1"})
+    req = build(openai)
+    assert req.url == f"https://o.example/v1/{path}?q=1"
+    names = [k for k, _ in req.headers]
+    assert names[:4] == ["host", "content-type", "accept", "user-agent"]
+    assert req.header("authorization") == "Bearer k" and req.timeouts == openai.timeouts
+    v1 = ClientConfig(azure_endpoint="https://r.example", api_key="k", azure_deployment="d")
+    assert build(v1).target == f"/openai/v1/{path}"
+    assert build(v1).header("api-key") == "k"
+    dated = ClientConfig(azure_endpoint="https://r.example", api_key="k", api_version="2024-10-21")
+    if path == "responses":
+        assert build(dated).target == "/openai/responses?api-version=2024-10-21"
+        return
+    with pytest.raises(LocalProtocolError, match="needs azure_deployment") as caught:
+        build(dated)
+    assert caught.value.error_hint == "invalid_config"
+    named = ClientConfig(
+        azure_endpoint="https://r.example",
+        api_key="k",
+        api_version="2024-10-21",
+        azure_deployment="d 1",
+    )
+    assert build(named).target == f"/openai/deployments/d%201/{path}?api-version=2024-10-21"

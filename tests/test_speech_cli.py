@@ -112,7 +112,6 @@ def test_malformed_recorded_bytes_name_the_record() -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        {"op": "recv_bytes", "b64": "AAAA"},  # a body chunk before the response head
         {"op": "response", "status": "two hundred", "headers": {}},
         {"op": "response", "status": 200, "headers": {"content-type": "text/html"}},
     ],

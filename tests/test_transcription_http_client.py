@@ -290,3 +290,25 @@ async def test_utterances_a_failing_source_raises_after_the_utterances_before_it
                     async for u in utterances:
                         got.append(u)
     assert [u.index for u in got] == [0]
+
+
+async def test_an_sse_stream_leaves_its_connection_for_the_next_request() -> None:
+    """After `TranscriptionResult` the rest of the SSE body is drained (as for Responses and
+    Chat), so the next request reuses the connection; the trace records each exchange to
+    exactly one end of body."""
+    lines: list[bytes] = []
+    async with running() as server:
+        async with Client(api_key=KEY, base_url=server.base_url, env={}) as client:
+            first = await client.transcription.transcribe(
+                AUDIO, sample_rate=RATE, stream=True, trace=lines.append
+            )
+            async with client.transcription.stream(AUDIO, sample_rate=RATE) as events:
+                second = await events.until_done()
+            third = await client.transcription.transcribe(AUDIO, sample_rate=RATE)
+            opened = client.transport.connections_opened
+    assert (first.format, second.format, third.format) == ("sse", "sse", "json")
+    assert first.text == second.text == third.text == await expected_text()
+    assert opened == 1
+    ops = [json.loads(line).get("op") for line in lines[1:]]
+    assert ops[:2] == ["request", "response"] and ops.count("eof") == 1
+    assert set(ops[2:-1]) == {"recv_bytes"} and ops[-1] == "eof"

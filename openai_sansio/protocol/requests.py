@@ -214,34 +214,51 @@ class HTTPRequest:
     __str__ = __repr__
 
 
-def _endpoint(config: ClientConfig, api: Literal["responses", "chat"]) -> _URL:
-    """The URL of `api` for `config`, with the query merged (base, api-version, extra)."""
+def api_url(config: ClientConfig, path: str, *, what: str, deployment: bool = True) -> _URL:
+    """The URL of the API at `path` (``"responses"``, ``"chat/completions"``,
+    ``"audio/speech"``, ``"audio/transcriptions"``) for `config`, with the query merged (base,
+    ``api-version``, `extra_query`). Every HTTP builder (here, `speech_request`,
+    `transcription_request`) starts from it.
+
+    OpenAI: ``{base_url}/{path}``. Azure: the v1 GA path ``{endpoint}/openai/v1/{path}``,
+    unless a dated ``api_version`` selects the deployment path ``{endpoint}/openai/deployments/
+    {deployment}/{path}`` (or, for an API without one, `deployment` false: ``{endpoint}/
+    openai/{path}``). `what` names the API in the `LocalProtocolError` (``invalid_config``)
+    for a dated version without ``azure_deployment``.
+
+    Next: `_wire_model` for the body's ``model``, then `post_request`.
+    """
     version = config.api_version if config.is_azure else None
     dated = version is not None and version not in _AZURE_V1_VERSIONS
     if config.azure_endpoint is not None:
         base = _parse_url(config.azure_endpoint, "azure_endpoint", _HTTP)
-        if api == "chat" and dated:
+        if dated and deployment:
             if config.azure_deployment is None:
                 raise _fail(
-                    f"Azure chat with api_version {version!r} needs azure_deployment "
+                    f"Azure {what} with api_version {version!r} needs azure_deployment "
                     "(or AZURE_OPENAI_DEPLOYMENT, or model=...)"
                 )
             dep = quote(config.azure_deployment, safe="")
-            path = f"{base.path}/openai/deployments/{dep}/chat/completions"
+            full = f"{base.path}/openai/deployments/{dep}/{path}"
         elif dated:
-            path = f"{base.path}/openai/responses"
+            full = f"{base.path}/openai/{path}"
         else:
-            path = f"{base.path}/openai/v1/" + (
-                "chat/completions" if api == "chat" else "responses"
-            )
+            full = f"{base.path}/openai/v1/{path}"
     else:
         base = _parse_url(config.base_url, "base_url", _HTTP)
-        path = f"{base.path}/" + ("chat/completions" if api == "chat" else "responses")
+        full = f"{base.path}/{path}"
     query: dict[str, str] = {}
     if version is not None and version != "v1":
         query["api-version"] = version
     query.update(config.extra_query)
-    return base._replace(path=path, query=_merge_query(base.query, query))
+    return base._replace(path=full, query=_merge_query(base.query, query))
+
+
+def _endpoint(config: ClientConfig, api: Literal["responses", "chat"]) -> _URL:
+    """The URL of `api` for `config` (see `api_url`)."""
+    if api == "chat":
+        return api_url(config, "chat/completions", what="chat")
+    return api_url(config, "responses", what="responses", deployment=False)
 
 
 def _wire_model(config: ClientConfig, url: _URL, model: str) -> str:
@@ -251,12 +268,27 @@ def _wire_model(config: ClientConfig, url: _URL, model: str) -> str:
     return model
 
 
-def _request(config: ClientConfig, url: _URL, built: RequestBody, *, stream: bool) -> HTTPRequest:
+def post_request(
+    config: ClientConfig,
+    url: _URL,
+    body: bytes,
+    *,
+    content_type: str,
+    accept: str,
+    stream: bool,
+    dropped_params: tuple[DroppedParam, ...] = (),
+) -> HTTPRequest:
+    """``POST url`` with `body`: the one `HTTPRequest` assembly of every HTTP builder.
+
+    Headers, in this order: ``host``, ``content-type`` (`content_type`), ``accept``
+    (`accept`), ``user-agent``, the credentials, then `config.extra_headers` (overriding).
+    `stream` says the answer is read as it arrives (SSE or a streamed body).
+    """
     target = url.path + _q(url.query)
     defaults = [
         ("host", url.authority),
-        ("content-type", "application/json"),
-        ("accept", "text/event-stream" if stream else "application/json"),
+        ("content-type", content_type),
+        ("accept", accept),
         ("user-agent", USER_AGENT),
         *_auth(config),
     ]
@@ -268,10 +300,22 @@ def _request(config: ClientConfig, url: _URL, built: RequestBody, *, stream: boo
         port=url.port,
         target=target,
         headers=_merge_headers(defaults, config),
-        body=encode_json(built.body),
+        body=body,
+        stream=stream,
+        dropped_params=dropped_params,
+        timeouts=config.timeouts,
+    )
+
+
+def _request(config: ClientConfig, url: _URL, built: RequestBody, *, stream: bool) -> HTTPRequest:
+    return post_request(
+        config,
+        url,
+        encode_json(built.body),
+        content_type="application/json",
+        accept="text/event-stream" if stream else "application/json",
         stream=stream,
         dropped_params=built.dropped_params,
-        timeouts=config.timeouts,
     )
 
 

@@ -16,12 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import quote
 
-from ._client_config import _AZURE_V1_VERSIONS, _HTTP, _URL, _merge_query, _parse_url, _q
 from ._errors import LocalProtocolError
 from ._request_params import encode_json
-from .requests import USER_AGENT, ClientConfig, HTTPRequest, _auth, _merge_headers, _wire_model
+from .requests import ClientConfig, HTTPRequest, _wire_model, api_url, post_request
 
 __all__ = [
     "MAX_INPUT_CHARS",
@@ -108,32 +106,6 @@ def speech_body(
     return body
 
 
-def _speech_url(config: ClientConfig) -> _URL:
-    version = config.api_version if config.is_azure else None
-    dated = version is not None and version not in _AZURE_V1_VERSIONS
-    if config.azure_endpoint is not None:
-        base = _parse_url(config.azure_endpoint, "azure_endpoint", _HTTP)
-        if dated:
-            if config.azure_deployment is None:
-                raise _bad(
-                    f"Azure speech with api_version {version!r} needs azure_deployment "
-                    "(or AZURE_OPENAI_DEPLOYMENT, or model=...)",
-                    "invalid_config",
-                )
-            dep = quote(config.azure_deployment, safe="")
-            path = f"{base.path}/openai/deployments/{dep}/audio/speech"
-        else:
-            path = f"{base.path}/openai/v1/audio/speech"
-    else:
-        base = _parse_url(config.base_url, "base_url", _HTTP)
-        path = f"{base.path}/audio/speech"
-    query: dict[str, str] = {}
-    if version is not None and version != "v1":
-        query["api-version"] = version
-    query.update(config.extra_query)
-    return base._replace(path=path, query=_merge_query(base.query, query))
-
-
 def build_speech_request(
     config: ClientConfig,
     *,
@@ -158,7 +130,7 @@ def build_speech_request(
 
     Next: send it and feed the response to `SpeechStream(response_format=...)`.
     """
-    url = _speech_url(config)
+    url = api_url(config, "audio/speech", what="speech")
     body = speech_body(
         model=model,
         input=input,
@@ -171,23 +143,11 @@ def build_speech_request(
     )
     body["model"] = _wire_model(config, url, model)
     sse = stream_format == "sse"
-    target = url.path + _q(url.query)
-    defaults = [
-        ("host", url.authority),
-        ("content-type", "application/json"),
-        ("accept", "text/event-stream" if sse else "application/octet-stream"),
-        ("user-agent", USER_AGENT),
-        *_auth(config),
-    ]
-    return HTTPRequest(
-        method="POST",
-        url=f"{url.scheme}://{url.authority}{target}",
-        scheme=url.scheme,
-        host=url.host,
-        port=url.port,
-        target=target,
-        headers=_merge_headers(defaults, config),
-        body=encode_json(body),
+    return post_request(
+        config,
+        url,
+        encode_json(body),
+        content_type="application/json",
+        accept="text/event-stream" if sse else "application/octet-stream",
         stream=sse,
-        timeouts=config.timeouts,
     )

@@ -35,7 +35,7 @@ from .events.common import APIError
 from .http_errors import api_error_from_http
 from .redaction import REDACTED, redact_headers, redact_message, redact_url
 from .responses import ResponseEnd, ResponseStream
-from .trace_common import Divergence, Progress, details_of, ticking
+from .trace_common import Divergence, Progress, details_of, error_summary, ticking
 from .trace_extras import replay_extras
 from .trace_rt import looks_realtime, replay_realtime
 from .trace_speech import looks_speech, replay_speech
@@ -242,15 +242,6 @@ def _api_for(url: str | None, default: str | None, first_bytes: bytes) -> str:
     return "chat" if b"chat.completion.chunk" in first_bytes else "responses"
 
 
-def _error_summary(error: APIError) -> dict[str, Any]:
-    return {
-        "code": error.code,
-        "message": error.message,
-        "classification": error.classification,
-        "status": error.status,
-    }
-
-
 class _Exchange:
     """One request/response of an HTTP trace being replayed."""
 
@@ -275,7 +266,7 @@ class _Exchange:
     def close(self, turns: list[TurnSummary], errors: list[dict[str, Any]]) -> None:
         if self.status is not None and self.status >= 400:
             error = api_error_from_http(self.status, self.headers, b"".join(self.error_body))
-            errors.append(_error_summary(error))
+            errors.append(error_summary(error))
             return
         machine = self.machine
         if machine is None:
@@ -283,7 +274,7 @@ class _Exchange:
         machine.receive_eof()
         for event in machine.events():
             if isinstance(event, APIError):
-                errors.append(_error_summary(event))
+                errors.append(error_summary(event))
             elif isinstance(event, ResponseEnd):
                 r = event.result
                 turns.append(
@@ -332,9 +323,31 @@ def _api_of(header: Mapping[str, Any] | None, records: list[Mapping[str, Any]]) 
         return "transcription-http"
     if looks_speech(records):
         return "speech"
+    if "request" not in ops and "recv_bytes" in ops:  # hand-written: the body tells
+        first = _first_bytes(records)
+        if b'"speech.audio.' in first:
+            return "speech"
+        if b'"transcript.text.' in first:
+            return "transcription-http"
+        if b"chat.completion.chunk" in first:
+            return "chat"
     if websocket:
         return "realtime" if looks_realtime(records) else "responses-ws"
     return None
+
+
+def _first_bytes(records: list[Mapping[str, Any]], limit: int = 4096) -> bytes:
+    """The start of the first recorded body (for telling a hand-written trace's API)."""
+    out = b""
+    for record in records:
+        if record.get("op") == "recv_bytes":
+            try:
+                out += base64.b64decode(str(record.get("b64", "")), validate=True)
+            except (binascii.Error, ValueError):
+                break
+            if len(out) >= limit:
+                break
+    return out[:limit]
 
 
 _MACHINE_REPLAYS: Final[dict[str, Callable[..., Any]]] = {

@@ -5,6 +5,7 @@
   machine produced, so a reader can be shown a diff rather than two long JSON lines.
 - `ticking(records, progress)`: ``enumerate(records, 1)`` that reports the record number to a
   progress callback (the CLI draws a bar for long traces); at most every `TICK` records.
+- `error_summary(error)`: the ``errors`` entry of a replay summary for one `APIError`.
 
 Pure.
 """
@@ -16,7 +17,19 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["ABSENT", "TICK", "Divergence", "Divergences", "Progress", "ticking"]
+from .events.common import APIError
+
+__all__ = [
+    "ABSENT",
+    "TICK",
+    "Divergence",
+    "Divergences",
+    "Progress",
+    "details_of",
+    "error_summary",
+    "sniffed_head",
+    "ticking",
+]
 
 TICK: Final = 256
 """Records between two progress reports."""
@@ -74,6 +87,31 @@ def _record_of(text: str) -> int:
     head = text.split(":", 1)[0]
     number = head.removeprefix("record ").strip()
     return int(number) if number.isdigit() else 0
+
+
+def sniffed_head(body: bytes) -> tuple[int, list[tuple[str, str]]]:
+    """The response head a hand-written trace left out (only ``recv_bytes`` records): 200,
+    with the content type the body's first bytes show (SSE, JSON, else raw bytes)."""
+    start = body.lstrip()[:6]
+    if start.startswith((b"data:", b"event:", b"id:", b":")):
+        kind = "text/event-stream"
+    elif start.startswith((b"{", b"[")):
+        kind = "application/json"
+    else:
+        kind = "application/octet-stream"
+    return 200, [("content-type", kind)]
+
+
+def error_summary(error: APIError, **extra: Any) -> dict[str, Any]:
+    """A replay summary's ``errors`` entry: code, message, classification, HTTP status
+    (``None`` in band), then `extra` (such as the ``response_id`` it belongs to)."""
+    return {
+        "code": error.code,
+        "message": error.message,
+        "classification": error.classification,
+        "status": error.status,
+        **extra,
+    }
 
 
 def ticking(

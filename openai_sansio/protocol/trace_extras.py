@@ -27,6 +27,7 @@ import msgspec
 
 from ._errors import RemoteProtocolError
 from ._sse import SSEDecoder
+from .trace_common import sniffed_head
 
 __all__ = ["replay_extras"]
 
@@ -128,6 +129,10 @@ def replay_extras(
                 chunk = base64.b64decode(str(record.get("b64", "")), validate=True)
             except (binascii.Error, ValueError):
                 continue
+            if body_kind is None:  # hand-written: no response head recorded
+                kind = dict(sniffed_head(chunk)[1])["content-type"]
+                body_kind = "sse" if "event-stream" in kind else "audio"
+                sse = SSEDecoder() if body_kind == "sse" else None
             if body_kind == "audio":
                 extras.received += len(chunk) / _PCM24K_BYTES_PER_SECOND
             elif sse is not None:

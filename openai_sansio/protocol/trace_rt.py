@@ -85,11 +85,11 @@ from typing import Any, Final
 import msgspec
 
 from ._errors import LocalProtocolError
-from .events.common import APIError, ToolCall
+from .events.common import ToolCall
 from .realtime import RealtimeSession
 from .realtime_session_events import RealtimeError, ResponseFinished
 from .redaction import redact_message
-from .trace_common import ABSENT, Divergences, Progress, ticking
+from .trace_common import ABSENT, Divergences, Progress, error_summary, ticking
 
 __all__ = ["looks_realtime", "replay_realtime"]
 
@@ -173,16 +173,6 @@ def _same(recorded: Any, produced: Any) -> bool:
     if isinstance(item, dict) and isinstance(made, dict) and "id" not in item:
         shown["item"] = {k: v for k, v in made.items() if k != "id"}
     return recorded == shown
-
-
-def _error(error: APIError, **extra: Any) -> dict[str, Any]:
-    return {
-        "code": error.code,
-        "message": error.message,
-        "classification": error.classification,
-        "status": error.status,
-        **extra,
-    }
 
 
 class _Ids:
@@ -274,7 +264,7 @@ class _Replay:
                 self._finished(event)
             elif isinstance(event, RealtimeError):
                 self.errors.append(
-                    _error(
+                    error_summary(
                         event.error,
                         client_event_type=event.client_event_type,
                         handled=event.handled,
@@ -297,7 +287,7 @@ class _Replay:
             }
         )
         if event.error is not None:
-            self.errors.append(_error(event.error, response_id=event.response_id))
+            self.errors.append(error_summary(event.error, response_id=event.response_id))
 
     def settle(self, number: int) -> None:
         """Drain the events, then take what the machine writes now (kept as unmatched)."""

@@ -30,7 +30,7 @@ from typing import Any
 from ._errors import LocalProtocolError, RemoteProtocolError
 from .events.common import APIError
 from .speech import AudioBytes, SpeechFrame, SpeechResult, SpeechStream
-from .trace_common import Divergences, Progress, ticking
+from .trace_common import Divergences, Progress, error_summary, sniffed_head, ticking
 
 __all__ = ["looks_speech", "replay_speech"]
 
@@ -89,15 +89,6 @@ def _usage(result: SpeechResult) -> dict[str, int]:
     }
 
 
-def _error(error: APIError) -> dict[str, Any]:
-    return {
-        "code": error.code,
-        "message": error.message,
-        "classification": error.classification,
-        "status": error.status,
-    }
-
-
 def replay_speech(
     records: Iterable[Mapping[str, Any]],
     header: Mapping[str, Any] | None,
@@ -128,7 +119,7 @@ def replay_speech(
         current.drain()
         result = machine.result
         assert result is not None
-        errors.extend(_error(e) for e in current.errors)
+        errors.extend(error_summary(e) for e in current.errors)
         current.errors.clear()
         if not any(t is current for t in finished):
             finished.append(current)
@@ -152,9 +143,12 @@ def replay_speech(
                 body = record.get("body")
                 sent.append(body)
                 exchange = _Exchange(body, frame_ms)
-            elif exchange is None:
                 continue
-            elif op == "response":
+            if exchange is None:
+                if op not in ("response", "recv_bytes"):
+                    continue
+                exchange = _Exchange(None, frame_ms)  # hand-written: no request recorded
+            if op == "response":
                 headers = record.get("headers")
                 pairs = list(headers.items()) if isinstance(headers, dict) else []
                 status = record.get("status")
@@ -167,6 +161,8 @@ def replay_speech(
                     data = base64.b64decode(str(record.get("b64", "")), validate=True)
                 except (binascii.Error, ValueError):
                     raise RemoteProtocolError("recv_bytes is not base64") from None
+                if exchange.machine.state.value == "awaiting_head":  # hand-written: no head
+                    exchange.machine.receive_response_head(*sniffed_head(data))
                 exchange.machine.receive_data(data)
                 exchange.drain()
             elif op in ("eof", "closed"):
@@ -188,6 +184,6 @@ def replay_speech(
             raise RemoteProtocolError(
                 f"record {number} ({op}): {exc}", error_hint=exc.error_hint
             ) from None
-    if exchange is not None and exchange.machine.result is None:
-        close(exchange, True)
+    if exchange is not None and not any(t is exchange for t in finished):
+        close(exchange, exchange.machine.result is None)  # no eof recorded (hand-written)
     return turns, errors, sent, divergences

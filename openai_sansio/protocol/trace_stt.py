@@ -26,7 +26,7 @@ from ._client_config import ClientConfig
 from ._errors import LocalProtocolError, RemoteProtocolError
 from ._multipart import MultipartError, Part, parse_multipart
 from .events.common import APIError
-from .trace_common import Divergences, Progress, ticking
+from .trace_common import Divergences, Progress, error_summary, sniffed_head, ticking
 from .transcription_http import TranscriptionResponse, TranscriptionResult
 from .transcription_request import build_transcription_request
 
@@ -177,15 +177,6 @@ def _summary(result: TranscriptionResult, request_id: str | None) -> dict[str, A
     }
 
 
-def _error(error: APIError) -> dict[str, Any]:
-    return {
-        "code": error.code,
-        "message": error.message,
-        "classification": error.classification,
-        "status": error.status,
-    }
-
-
 def replay_transcription_http(
     records: Iterable[Mapping[str, Any]],
     header: Mapping[str, Any] | None,
@@ -215,7 +206,7 @@ def replay_transcription_http(
             ) from None
         for event in machine.events():
             if isinstance(event, APIError):
-                errors.append(_error(event))
+                errors.append(error_summary(event))
             elif isinstance(event, TranscriptionResult):
                 turns.append(_summary(event, current.request_id))
 
@@ -245,16 +236,16 @@ def replay_transcription_http(
                 raise RemoteProtocolError(f"record {number}: {exc}", error_hint="trace") from None
             exchange.machine = machine
         elif op == "recv_bytes":
-            if exchange is None or exchange.machine is None:
-                raise RemoteProtocolError(
-                    f"record {number}: body bytes before a response head", error_hint="trace"
-                )
             try:
                 data = base64.b64decode(str(record.get("b64", "")), validate=True)
             except (binascii.Error, ValueError):
                 raise RemoteProtocolError(
                     f"record {number}: recv_bytes is not base64", error_hint="trace"
                 ) from None
+            if exchange is None or exchange.machine is None:  # hand-written: no head
+                exchange = exchange or _Exchange("", number)
+                exchange.machine = TranscriptionResponse(response_format=exchange.response_format)
+                exchange.machine.receive_response_head(*sniffed_head(data))
             try:
                 exchange.machine.receive_data(data)
             except RemoteProtocolError as exc:

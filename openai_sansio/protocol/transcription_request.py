@@ -25,20 +25,10 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import quote
 
-from ._client_config import (
-    _AZURE_V1_VERSIONS,
-    _HTTP,
-    _URL,
-    USER_AGENT,
-    ClientConfig,
-    _merge_query,
-    _parse_url,
-    _q,
-)
+from ._client_config import _URL, ClientConfig
 from ._errors import LocalProtocolError
-from .requests import HTTPRequest, _auth, _merge_headers
+from .requests import HTTPRequest, _wire_model, api_url, post_request
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -171,28 +161,7 @@ def encode_multipart(
 
 def transcription_url(config: ClientConfig) -> _URL:
     """The URL of ``audio/transcriptions`` for `config` (OpenAI, Azure deployment or v1)."""
-    version = config.api_version if config.is_azure else None
-    dated = version is not None and version not in _AZURE_V1_VERSIONS
-    if config.azure_endpoint is not None:
-        base = _parse_url(config.azure_endpoint, "azure_endpoint", _HTTP)
-        if dated:
-            if config.azure_deployment is None:
-                raise _fail(
-                    f"Azure transcription with api_version {version!r} needs azure_deployment",
-                    "invalid_config",
-                )
-            dep = quote(config.azure_deployment, safe="")
-            path = f"{base.path}/openai/deployments/{dep}/audio/transcriptions"
-        else:
-            path = f"{base.path}/openai/v1/audio/transcriptions"
-    else:
-        base = _parse_url(config.base_url, "base_url", _HTTP)
-        path = f"{base.path}/audio/transcriptions"
-    query: dict[str, str] = {}
-    if version is not None and version != "v1":
-        query["api-version"] = version
-    query.update(config.extra_query)
-    return base._replace(path=path, query=_merge_query(base.query, query))
+    return api_url(config, "audio/transcriptions", what="transcription")
 
 
 def _check_optional_str(value: Any, name: str, *, empty_ok: bool = False) -> None:
@@ -281,10 +250,7 @@ def build_transcription_request(
     if timestamp_granularities and response_format != "verbose_json":
         raise _fail("timestamp_granularities needs response_format verbose_json")
     url = transcription_url(config)
-    wire_model = model
-    if config.is_azure and "/deployments/" not in url.path and config.azure_deployment:
-        wire_model = config.azure_deployment
-    fields: list[tuple[str, str]] = [("model", wire_model)]
+    fields: list[tuple[str, str]] = [("model", _wire_model(config, url, model))]
     _flatten("chunking_strategy", chunking_strategy, fields)
     _flatten("include", ["logprobs"] if include_logprobs else None, fields)
     _flatten("keywords", keywords, fields)
@@ -304,23 +270,11 @@ def build_transcription_request(
     body = encode_multipart(
         fields, boundary=boundary, filename=filename, file_content_type=part_type, file_data=audio
     )
-    target = url.path + _q(url.query)
-    defaults = [
-        ("host", url.authority),
-        ("content-type", f"multipart/form-data; boundary={boundary}"),
-        ("accept", "text/event-stream" if stream else "application/json"),
-        ("user-agent", USER_AGENT),
-        *_auth(config),
-    ]
-    return HTTPRequest(
-        method="POST",
-        url=f"{url.scheme}://{url.authority}{target}",
-        scheme=url.scheme,
-        host=url.host,
-        port=url.port,
-        target=target,
-        headers=_merge_headers(defaults, config),
-        body=body,
+    return post_request(
+        config,
+        url,
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        accept="text/event-stream" if stream else "application/json",
         stream=stream,
-        timeouts=config.timeouts,
     )

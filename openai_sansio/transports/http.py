@@ -37,6 +37,12 @@ READ_SIZE: Final = 65536
 """Bytes asked of the socket per read: one TLS record is at most 16 KiB, so 64 KiB lets a
 burst of small SSE events arrive in one call."""
 
+DRAIN_SECONDS: Final = 1.0
+DRAIN_BYTES: Final = 64 * 1024
+"""`HTTPResponse.drain` defaults: after a stream's end event the API ends the body at once
+(a ``[DONE]`` line, the chunk terminator), so a normal stream drains without a wait; these
+only bound a peer that does not."""
+
 TraceHook = Callable[[str, dict[str, Any]], None]
 """Called as ``hook(op, fields)`` for ``request``, ``response``, ``recv_bytes`` and ``eof``;
 the hook adds the time (`anyio.current_time`) and writes the record."""
@@ -166,6 +172,32 @@ class HTTPResponse:
         if self.truncated:
             raise APIConnectionError("the connection closed in the middle of the body")
         return b"".join(chunks)
+
+    async def drain(
+        self,
+        max_bytes: int = DRAIN_BYTES,
+        max_seconds: float = DRAIN_SECONDS,
+        on_chunk: Callable[[bytes], None] | None = None,
+    ) -> bool:
+        """Read what is left of the body after the machine's end event (a trailing
+        ``[DONE]``, the last chunk terminator) so that `aclose` can put the connection back
+        in the pool; `on_chunk` sees each chunk (a trace records the tail). Bounded: at most
+        `max_bytes` within `max_seconds`, so a peer that keeps the body open after the end
+        costs a new connection, never a wait. True when the body ended (its end, or the peer
+        closed: `truncated`), False when a bound cut the drain short.
+
+        Next: `aclose()` (the connection is reused when the body was read to its end).
+        """
+        left = max_bytes
+        with anyio.move_on_after(max_seconds):
+            while left > 0:
+                rest = await self.receive_some()
+                if rest is None:
+                    return True
+                left -= len(rest)
+                if on_chunk is not None:
+                    on_chunk(rest)
+        return False
 
     async def _release(self) -> None:
         connection, self._connection = self._connection, None
