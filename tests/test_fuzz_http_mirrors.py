@@ -18,35 +18,21 @@ import base64
 import importlib
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from _fuzz_load import SHARED, load_target
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openai_sansio.protocol.speech import SpeechStream
 from openai_sansio.protocol.transcription_http import TranscriptionResponse
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-
-
-def _load(name: str) -> ModuleType:
-    """Import fuzz/<name>.py as a module (fuzz/ is not a package; atheris is not needed)."""
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", ROOT / "fuzz" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-speech = _load("fuzz_speech_stream")
-stt = _load("fuzz_transcription_http")
-multipart = _load("fuzz_multipart")
+speech = load_target("fuzz_speech_stream")
+stt = load_target("fuzz_transcription_http")
+multipart = load_target("fuzz_multipart")
 TARGETS = {"speech_stream": speech, "transcription_http": stt, "multipart": multipart}
 SEEDS = {name: list(dict.fromkeys(t.seeds(SHARED))) for name, t in TARGETS.items()}
 known_bug = importlib.import_module("fuzz._common").known_bug  # the targets put fuzz/ on the path

@@ -10,36 +10,21 @@ the same events up to the first error. The last tests check the targets' asserti
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from _fuzz_load import ROOT, SHARED, load_target
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openai_sansio.protocol import APIError, ChatStream, RemoteProtocolError, ResponseStream
 
-ROOT = Path(__file__).resolve().parents[1]
 FUZZ = ROOT / "fuzz"
-SHARED = ROOT.parent / "shared"
 
 
-def _load(name: str) -> ModuleType:
-    """Import fuzz/<name>.py as a module (fuzz/ is not a package; atheris is not needed)."""
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", FUZZ / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz_chat = _load("fuzz_chat_stream")
-fuzz_responses = _load("fuzz_response_stream")
+fuzz_chat = load_target("fuzz_chat_stream")
+fuzz_responses = load_target("fuzz_response_stream")
 
 HAVE_FIXTURES = (SHARED / "fixtures" / "chat-sse-recorded").is_dir()
 NO_FIXTURES = f"shared fixtures not found under {SHARED}"

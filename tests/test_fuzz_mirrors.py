@@ -9,37 +9,23 @@ input give the same events. Their assertions are checked to have teeth at the en
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from _fuzz_load import ROOT, SHARED, load_target
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openai_sansio.protocol._sse import ServerSentEvent
 
-ROOT = Path(__file__).resolve().parents[1]
 FUZZ = ROOT / "fuzz"
-SHARED = ROOT.parent / "shared"
 
 
-def _load(name: str) -> ModuleType:
-    """Import fuzz/<name>.py as a module (fuzz/ is not a package; atheris is not needed)."""
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", FUZZ / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz_sse = _load("fuzz_sse")
-fuzz_codec = _load("fuzz_codec")
-make_corpus = _load("make_corpus")
+fuzz_sse = load_target("fuzz_sse")
+fuzz_codec = load_target("fuzz_codec")
+make_corpus = load_target("make_corpus")
 
 HAVE_FIXTURES = (SHARED / "fixtures" / "openapi-event-examples.jsonl").is_file()
 NO_FIXTURES = f"shared fixtures not found under {SHARED}"

@@ -18,37 +18,23 @@ tests check that the target's assertions have teeth.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pydantic
 import pytest
+from _fuzz_load import ROOT, SHARED, load_target
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.realtime import RealtimeClientEvent
 
 from openai_sansio.protocol.realtime import RealtimeSession
 
-ROOT = Path(__file__).resolve().parents[1]
 FUZZ = ROOT / "fuzz"
-SHARED = ROOT.parent / "shared"
 
 
-def _load(name: str) -> ModuleType:
-    """Import fuzz/<name>.py as a module (fuzz/ is not a package; atheris is not needed)."""
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", FUZZ / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fz = _load("fuzz_realtime_session")
+fz = load_target("fuzz_realtime_session")
 
 HAVE_FIXTURES = (SHARED / "fixtures" / "openapi-event-examples.jsonl").is_file()
 NO_FIXTURES = f"shared fixtures not found under {SHARED}"

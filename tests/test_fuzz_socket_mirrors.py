@@ -18,13 +18,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pydantic
 import pytest
+from _fuzz_load import SHARED, load_target
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.realtime import RealtimeClientEvent
@@ -34,22 +34,8 @@ from openai_sansio.protocol.responses_ws import ResponsesSocket
 from openai_sansio.protocol.transcription import TranscriptionSession
 from openai_sansio.protocol.transcription_events import FinalTranscript
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-
-
-def _load(name: str) -> ModuleType:
-    """Import fuzz/<name>.py as a module (fuzz/ is not a package; atheris is not needed)."""
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", ROOT / "fuzz" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-rs = _load("fuzz_responses_socket")
-ts = _load("fuzz_transcription_session")
+rs = load_target("fuzz_responses_socket")
+ts = load_target("fuzz_transcription_session")
 TARGETS = {"responses_socket": rs, "transcription_session": ts}
 known_bug = importlib.import_module("fuzz._common").known_bug  # the targets put fuzz/ on the path
 SEEDS = {name: list(dict.fromkeys(t.seeds(SHARED))) for name, t in TARGETS.items()}

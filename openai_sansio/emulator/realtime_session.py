@@ -29,6 +29,7 @@ __all__ = [
     "FORMATS",
     "SessionView",
     "check_keys",
+    "check_session_type",
     "check_tool_choice",
     "check_tools",
     "default_session",
@@ -351,24 +352,31 @@ def _merge_output(value: Any, current: dict[str, Any], param: str, voice_locked:
         current["speed"] = 1.0 if speed is None else speed
 
 
+def check_session_type(update: Any, kind: str) -> dict[str, Any]:
+    """A ``session.update``'s ``session`` payload: present, an object, of session type
+    `kind` (``realtime`` or ``transcription``), else the `ApiError` the API answers."""
+    if update is None:
+        raise missing("session")
+    field({"session": update}, "session", "object")
+    given = update.get("type")
+    if given is None:
+        raise missing("session.type")
+    if given != kind:
+        raise invalid_value(
+            "session.type",
+            f"Invalid value: '{given}'. A {kind} session cannot be updated to session type "
+            f"'{given}'; supported values are: '{kind}'.",
+        )
+    return dict(update)
+
+
 def merge_update(session: dict[str, Any], update: Any, *, voice_locked: bool) -> dict[str, Any]:
     """The session after a ``session.update`` payload (a new object; `session` untouched).
 
     `voice_locked`: assistant audio was already produced (the voice may not change).
     Raises `ApiError` for anything the GA API refuses (nothing is applied then).
     """
-    if update is None:
-        raise missing("session")
-    field({"session": update}, "session", "object")
-    kind = update.get("type")
-    if kind is None:
-        raise missing("session.type")
-    if kind != "realtime":
-        raise invalid_value(
-            "session.type",
-            f"Invalid value: '{kind}'. A realtime session cannot be updated to session type "
-            f"'{kind}'; supported values are: 'realtime'.",
-        )
+    update = check_session_type(update, "realtime")
     check_keys(update, _SESSION_KEYS, "session")
     new = copy.deepcopy(session)
     if "model" in update and update["model"] != session["model"]:

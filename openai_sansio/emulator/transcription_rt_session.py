@@ -30,13 +30,14 @@ from .realtime_session import (
     FORMATS,
     SessionView,
     check_keys,
+    check_session_type,
     format_object,
     invalid_value,
     merge_input,
 )
 from .realtime_shared import LOGPROBS_INCLUDE, token_logprobs, transcription_usage
 from .rules import split_words
-from .validate import field, missing
+from .validate import field
 
 __all__ = [
     "LOGPROBS_INCLUDE",
@@ -80,18 +81,7 @@ def default_transcription_session(session_id: str, expires_at: int) -> dict[str,
 def merge_transcription_update(session: dict[str, Any], update: Any) -> dict[str, Any]:
     """The session after a ``session.update`` payload (a new object; `session` untouched).
     Raises `ApiError` for anything the API refuses (nothing is applied then)."""
-    if update is None:
-        raise missing("session")
-    field({"session": update}, "session", "object")
-    kind = update.get("type")
-    if kind is None:
-        raise missing("session.type")
-    if kind != "transcription":
-        raise invalid_value(
-            "session.type",
-            f"Invalid value: '{kind}'. A transcription session cannot be updated to session "
-            f"type '{kind}'; supported values are: 'transcription'.",
-        )
+    update = check_session_type(update, "transcription")
     check_keys(update, _SESSION_KEYS, "session")
     new = copy.deepcopy(session)
     if "include" in update:
