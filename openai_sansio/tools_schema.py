@@ -1,9 +1,10 @@
 """JSON Schema from Python type hints and docstrings, for function tools (no I/O, no event loop).
 
 What: the schema half of `openai_sansio.tools`. `_SchemaBuilder` walks annotations into JSON
-Schema; `parse_docstring` reads the summary and per-parameter descriptions (Google, NumPy or
-reST ``:param x:`` style); `strict_schema_problems` checks a schema against OpenAI's strict-mode
-rules; `ToolContext` is what a tool may ask to receive instead of a model-supplied argument.
+Schema, with descriptions from docstrings (`parse_docstring`, re-exported from
+`openai_sansio.tools_docstring`: Google, NumPy or reST ``:param x:`` style);
+`strict_schema_problems` checks a schema against OpenAI's strict-mode rules; `ToolContext` is
+what a tool may ask to receive instead of a model-supplied argument.
 
 Supported annotations: ``str``, ``int``, ``float``, ``bool``, ``None``, ``X | None`` and other
 unions, ``list[T]`` (and ``Sequence``, ``set``, ``frozenset``), ``tuple[T, ...]`` and fixed
@@ -35,7 +36,6 @@ import dataclasses
 import datetime
 import enum
 import inspect
-import re
 import types
 import typing
 import uuid
@@ -43,6 +43,8 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import msgspec
+
+from .tools_docstring import class_doc, parse_docstring
 
 __all__ = [
     "STRICT_MAX_DEPTH",
@@ -69,135 +71,6 @@ class ToolContext:
 
     call_id: str
     name: str
-
-
-# ---------------------------------------------------------------------------------------------
-# Docstrings
-
-_FIELD_RE: Final = re.compile(
-    r"^:(?:param|parameter|arg|argument|key|keyword|ivar|var|cvar)\s+(?:[^:]*?\s)?"
-    r"\*{0,2}(\w+)\s*:\s*(.*)$"
-)
-_GOOGLE_HEADER_RE: Final = re.compile(
-    r"^(args|arguments|parameters|params|keyword args|keyword arguments|other parameters"
-    r"|attributes)\s*:\s*$",
-    re.IGNORECASE,
-)
-_ANY_GOOGLE_HEADER_RE: Final = re.compile(r"^[A-Z][A-Za-z ]{0,30}:\s*$")
-_GOOGLE_ENTRY_RE: Final = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_PARAM_SECTIONS: Final = frozenset(
-    {"parameters", "other parameters", "attributes", "keyword arguments", "arguments"}
-)
-_NUMPY_ENTRY_RE: Final = re.compile(r"^\*{0,2}(\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(?::.*)?$")
-_DASHES_RE: Final = re.compile(r"^\s*-{3,}\s*$")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _squash(parts: list[str]) -> str:
-    return " ".join(" ".join(parts).split())
-
-
-def parse_docstring(doc: str | None) -> tuple[str | None, dict[str, str]]:
-    """``(summary, {parameter: description})`` from a Google, NumPy or reST docstring.
-
-    The summary is the first paragraph, joined into one line (``None`` without a docstring).
-    Parameter descriptions come from ``Args:``/``Parameters:``/``Attributes:`` sections
-    (Google), ``Parameters``/``Attributes`` sections underlined with dashes (NumPy), and
-    ``:param x:``/``:ivar x:`` fields (reST); continuation lines are joined. Styles may mix.
-    """
-    if not doc or not doc.strip():
-        return None, {}
-    lines = inspect.cleandoc(doc).splitlines()
-    params: dict[str, str] = {}
-    summary_parts: list[str] = []
-    for line in lines:
-        if not line.strip() or line.startswith(":") or _ANY_GOOGLE_HEADER_RE.match(line):
-            break
-        summary_parts.append(line)
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if (m := _FIELD_RE.match(line.strip())) is not None:
-            parts, i = [m.group(2)], i + 1
-            while i < len(lines) and lines[i].strip() and _indent(lines[i]) > _indent(line):
-                parts.append(lines[i])
-                i += 1
-            params[m.group(1)] = _squash(parts)
-        elif _GOOGLE_HEADER_RE.match(line.strip()):
-            i = _google_section(lines, i, params)
-        elif _DASHES_RE.match(nxt) and line.strip().lower() in _NUMPY_PARAM_SECTIONS:
-            i = _numpy_section(lines, i + 2, _indent(line), params)
-        else:
-            i += 1
-    summary = _squash(summary_parts) or None
-    return summary, params
-
-
-def _google_section(lines: list[str], i: int, out: dict[str, str]) -> int:
-    base = _indent(lines[i])
-    i += 1
-    entry_indent: int | None = None
-    name: str | None = None
-    parts: list[str] = []
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() and _indent(line) <= base:
-            break
-        if line.strip():
-            if entry_indent is None:
-                entry_indent = _indent(line)
-            m = _GOOGLE_ENTRY_RE.match(line.strip())
-            if _indent(line) <= entry_indent and m is not None:
-                if name is not None:
-                    out[name] = _squash(parts)
-                name, parts = m.group(1), [m.group(2)]
-            elif name is not None:
-                parts.append(line)
-        i += 1
-    if name is not None:
-        out[name] = _squash(parts)
-    return i
-
-
-def _numpy_section(lines: list[str], i: int, base: int, out: dict[str, str]) -> int:
-    names: list[str] = []
-    parts: list[str] = []
-
-    def flush() -> None:
-        for n in names:
-            out[n] = _squash(parts)
-
-    while i < len(lines):
-        line = lines[i]
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and _indent(line) <= base and _DASHES_RE.match(nxt):
-            break  # the next section
-        if line.strip() and _indent(line) <= base:
-            m = _NUMPY_ENTRY_RE.match(line.strip())
-            if m is None:
-                break
-            flush()
-            names = [n.strip().lstrip("*") for n in m.group(1).split(",")]
-            parts = []
-        elif line.strip():
-            parts.append(line)
-        i += 1
-    flush()
-    return i
-
-
-def _class_doc(cls: type) -> tuple[str | None, dict[str, str]]:
-    doc = cls.__dict__.get("__doc__")
-    if not isinstance(doc, str):
-        return None, {}
-    # dataclasses invent "Name(field: type, ...)" when there is no docstring; not a description
-    if dataclasses.is_dataclass(cls) and doc.startswith(f"{cls.__name__}("):
-        return None, {}
-    return parse_docstring(doc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,14 +152,14 @@ def _accepts_none(tp: Any) -> bool:
 def _fields_of(cls: type) -> list[_Field] | None:
     """The fields of a dataclass, Struct or TypedDict (``None`` for any other type)."""
     if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
-        _, docs = _class_doc(cls)
+        _, docs = class_doc(cls)
         return [
             _Field(f.name, f.encode_name, f.type, f.required, f.default, docs.get(f.name))
             for f in msgspec.structs.fields(cls)
         ]
     if isinstance(cls, type) and dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls, include_extras=True)
-        _, docs = _class_doc(cls)
+        _, docs = class_doc(cls)
         out = []
         for f in dataclasses.fields(cls):
             if not f.init:
@@ -297,7 +170,7 @@ def _fields_of(cls: type) -> list[_Field] | None:
         return out
     if typing.is_typeddict(cls):
         hints = typing.get_type_hints(cls, include_extras=True)
-        _, docs = _class_doc(cls)
+        _, docs = class_doc(cls)
         required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset(hints))
         return [
             _Field(k, k, _unwrap_required(t), k in required_keys, doc=docs.get(k))
@@ -399,7 +272,7 @@ class _SchemaBuilder:
         except TypeError as exc:
             raise self._fail(where, str(exc)) from None
         if isinstance(tp, type):
-            summary, _ = _class_doc(tp)
+            summary, _ = class_doc(tp)
             if summary:
                 schema["description"] = summary
         return schema
@@ -510,7 +383,7 @@ class _SchemaBuilder:
                     **schema["properties"],
                 }
                 schema["required"] = [config.tag_field, *schema["required"]]
-        summary, _ = _class_doc(cls)
+        summary, _ = class_doc(cls)
         if summary:
             schema = {"description": summary, **schema}
         if cls in self._recursive:

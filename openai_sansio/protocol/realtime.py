@@ -29,6 +29,9 @@ Verbs: `connection_made(now)`, `connection_lost()`, `receive_message(text)`, `ne
 `send_text`, `send_item`, `create_response`, `cancel_response`, `interrupt`,
 `submit_tool_output`, `delete_item`, `retrieve_item`, `next_deadline()`, `handle_timeout(now)`.
 After each command and each `receive_message`, write `data_to_send()` and drain the events.
+
+The content events' handlers (conversation mirror, per-response text, tool calls surfaced) are
+in `realtime_mirror_feed`; `_HANDLERS` at the bottom maps every event type to its handler.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ from typing import Any, Final
 from ._codec import server_decoder
 from ._errors import LocalProtocolError
 from ._stream_common import EventQueue
-from .events.common import APIError, NeedData, ToolCall
+from .events.common import APIError, NeedData
 from .realtime_followup import ToolFollowup
 from .realtime_mirror import ConversationMirror
+from .realtime_mirror_feed import MirrorFeed
 from .realtime_outbox import Outbox
 from .realtime_requests import ResponseRequests
 from .realtime_session_events import (
@@ -71,8 +75,6 @@ __all__ = ["MAX_BUFFERED_AUDIO_MS", "ROLLOVER_AFTER_S", "RealtimeSession"]
 
 ROLLOVER_AFTER_S: Final = 55 * 60.0
 """Roll over at 55 minutes: the server ends the session at 60, a turn must have time to end."""
-_OPEN_RESPONSES: Final = 64
-"""Responses whose text is collected at once (one that never ends is forgotten)."""
 MAX_BUFFERED_AUDIO_MS: Final = 2000.0
 """Outbound audio allowed to wait for the socket; older audio is dropped beyond it."""
 _decode: Final = server_decoder("realtime")
@@ -96,10 +98,11 @@ _DONES: Final = frozenset(
 )
 
 
-class RealtimeSession:
+class RealtimeSession(MirrorFeed):
     """The Realtime session machine. `session` is the caller's GA ``session`` object (from
     `realtime_config.session_update(...)`'s body, without the event wrapper) sent on every
-    connection; `ids` makes client event and item ids (injected: deterministic in tests)."""
+    connection; `ids` makes client event and item ids (injected: deterministic in tests).
+    The handlers of content events (items, deltas, dones) are `MirrorFeed`'s."""
 
     def __init__(
         self,
@@ -444,29 +447,6 @@ class RealtimeSession:
         self.session = session if isinstance(session, dict) else {}
         self._format = output_format_of(self.session)
 
-    def _on_item(self, event: Any) -> None:
-        item = plain(event.item)
-        if not isinstance(item, dict):
-            return  # an item event without an item: nothing to mirror
-        placed = event.type != "conversation.item.retrieved"  # the others say where it sits
-        self.mirror.upsert(item, getattr(event, "previous_item_id", None), placed=placed)
-        item_id = item.get("id")
-        if isinstance(item_id, str):
-            self._tools.acked(item_id)  # the server holds that output now
-            self._unechoed.pop(item_id, None)
-
-    def _on_truncated(self, event: Any) -> None:
-        if isinstance(event.item_id, str) and isinstance(event.audio_end_ms, int):
-            self.mirror.truncated(event.item_id, event.audio_end_ms)
-
-    def _on_deleted(self, event: Any) -> None:
-        if isinstance(event.item_id, str):
-            self.mirror.delete(event.item_id)
-
-    def _on_transcription(self, event: Any) -> None:
-        if isinstance(event.item_id, str):
-            self.mirror.set_transcript(event.item_id, event.transcript or "")
-
     def _on_speech_started(self, event: Any) -> None:
         self._speech_during = self.active_response
 
@@ -484,90 +464,6 @@ class RealtimeSession:
             self._requests.cancel_on_created = False
             self._cancelled.remember(response_id)
             self._send("response.cancel", response_id=response_id)
-
-    def _on_audio_delta(self, event: Any) -> None:
-        if not isinstance(event.item_id, str) or event.response_id in self._oob:
-            return  # audio of no item, or out of the conversation: nothing to truncate
-        content = event.content_index if isinstance(event.content_index, int) else 0
-        fmt = self._format  # counted at the rate in force when it arrived
-        self.mirror.add_audio(
-            event.item_id, content, len(event.delta) // fmt.bytes_per_sample, fmt.rate
-        )
-        self._playing = (event.item_id, content, event.response_id)
-
-    def _on_audio_done(self, event: Any) -> None:
-        if isinstance(event.item_id, str):
-            self.mirror.audio_finished(event.item_id, event.content_index or 0)
-
-    def _on_transcript_delta(self, event: Any) -> None:
-        delta = event.delta if isinstance(event.delta, str) else ""
-        if isinstance(event.item_id, str) and event.response_id not in self._oob:
-            self.mirror.add_transcript(event.item_id, delta)
-        self._collect(self._transcript, event.response_id, delta)
-
-    def _on_text_delta(self, event: Any) -> None:
-        delta = event.delta if isinstance(event.delta, str) else ""
-        if isinstance(event.item_id, str) and event.response_id not in self._oob:
-            self.mirror.add_text(event.item_id, delta)
-        self._collect(self._text, event.response_id, delta)
-
-    @staticmethod
-    def _collect(into: dict[str, list[str]], response_id: Any, delta: str) -> None:
-        """Per-response text for `ResponseFinished`; bounded (responses that never end)."""
-        if not isinstance(response_id, str):
-            return
-        into.setdefault(response_id, []).append(delta)
-        while len(into) > _OPEN_RESPONSES:
-            del into[next(iter(into))]
-
-    def _on_arguments_done(self, event: Any) -> None:
-        if event.response_id not in self._oob and isinstance(event.item_id, str):
-            self.mirror.call_arguments(event.item_id, event.call_id, event.name, event.arguments)
-        self._surface(
-            event.call_id,
-            event.name,
-            event.arguments,
-            event.item_id,
-            event.response_id,
-            event.output_index,
-        )
-
-    def _on_output_item_done(self, event: Any) -> None:
-        item = plain(event.item)
-        if not isinstance(item, dict):
-            return
-        if event.response_id not in self._oob:  # out-of-band items are in no conversation
-            self.mirror.upsert(item, None, placed=False)
-        if item.get("type") == "function_call" and item.get("status") in (None, "completed"):
-            self._surface(
-                item.get("call_id"),
-                item.get("name"),
-                item.get("arguments"),
-                item.get("id"),
-                event.response_id,
-                event.output_index,
-            )
-
-    def _surface(
-        self, call_id: Any, name: Any, arguments: Any, item_id: Any, response_id: Any, index: Any
-    ) -> None:
-        if (
-            not isinstance(call_id, str)
-            or call_id in self._surfaced
-            or response_id in self._cancelled
-        ):
-            return
-        self._surfaced.remember(call_id)
-        call = ToolCall.assemble(
-            call_id=call_id,
-            name=name if isinstance(name, str) else "",
-            arguments=arguments if isinstance(arguments, str) else "",
-            item_id=item_id if isinstance(item_id, str) else None,
-            index=index if isinstance(index, int) else 0,
-        )
-        if isinstance(response_id, str) and response_id not in self._oob:
-            self._tools.call(response_id, call_id)  # out-of-band calls are the caller's alone
-        self._queue.push(call)
 
     def _on_response_done(self, event: Any) -> None:
         response = event.response

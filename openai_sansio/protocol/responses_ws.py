@@ -24,6 +24,8 @@ Verbs: `connection_made(now)`, `connection_lost(error=None)`, `receive_message(t
 `steer(...)`, `next_deadline()`, `handle_timeout(now)`. After every command and every
 `receive_message`, call `data_to_send()` and write what it returns (if the socket is open),
 then drain the events.
+
+Steering (`steer`, the ``response.steer.*`` events, successors) is in `responses_ws_steer`.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ from .responses_ws_events import (
     TurnStarted,
     TurnStatus,
 )
+from .responses_ws_steer import MAX_STEERED as MAX_STEERED
+from .responses_ws_steer import Steering, successor_follows
 
 __all__ = ["ConnectionState", "ResponsesSocket", "TurnState"]
 
@@ -76,10 +80,6 @@ ROTATE_AFTER_S: Final = 55 * 60.0
 """Rotate at 55 minutes: the server closes at 60, and a turn in flight must have time to end."""
 MAX_QUEUED_TURNS: Final = 64
 """Bound on turns waiting to be sent (a caller outrunning the socket is a bug to surface)."""
-MAX_STEERED: Final = 256
-"""How many steered response ids are remembered for routing late ``response.steer.*``
-events (oldest forgotten first; a forgotten one counts as a stray event)."""
-
 _DEFAULT_LANE: Final = ""
 _CONNECTION_LIMIT: Final = "websocket_connection_limit_reached"
 _STEER_EVENTS: Final = (ResponseSteerAccepted, ResponseSteerPending, ResponseSteerFailed)
@@ -181,7 +181,7 @@ class _Turn:
         self.awaiting_successor = False
 
 
-class ResponsesSocket:
+class ResponsesSocket(Steering):
     """The conversation machine. `params` are the defaults of every turn (model, tools,
     instructions, store...); `replay_unsafe=True` allows resending a frame that may already
     have run after the socket closed. Pure: time comes in as `now`, nothing is read or written.
@@ -378,31 +378,6 @@ class ResponsesSocket:
             self._chains.pop(turn.lane or _DEFAULT_LANE, None)
         self._record(turn, "cancelled", None, None)  # fenced: DONE when its tail has drained
 
-    def steer(self, turn_id: int, input: Sequence[Any] | str) -> None:
-        """Add user input to turn `turn_id`'s response while it runs (``response.steer``).
-        Its ``response.steer.*`` events arrive as `TurnEvent`s of this turn, routed by the
-        steered response id (``steer.pending`` and a late ``steer.failed`` come after the
-        response's terminal event, so after this turn's `TurnEnded`). Then call
-        `data_to_send()`."""
-        turn = self._turns.get(turn_id)
-        if turn is None or turn.state is not TurnState.STREAMING or turn.response_id is None:
-            raise LocalProtocolError(
-                "steer needs a turn whose response is streaming", error_hint="steer_state"
-            )
-        items = (
-            ({"type": "message", "role": "user", "content": input},)
-            if isinstance(input, str)
-            else tuple(input)
-        )
-        frame = {"type": "response.steer", "previous_response_id": turn.response_id}
-        frame["input"] = input if isinstance(input, str) else list(input)  # type: ignore[assignment]
-        turn.steers.append(items)
-        self._steered.pop(turn.response_id, None)
-        self._steered[turn.response_id] = turn
-        while len(self._steered) > MAX_STEERED:
-            del self._steered[next(iter(self._steered))]
-        self._outbox.append(encode_json(frame))
-
     # ------------------------------------------------------------------ output
 
     def data_to_send(self) -> list[bytes]:
@@ -514,7 +489,7 @@ class ResponsesSocket:
             result = turn.stream.result
             if result is None:
                 return
-            if _successor_follows(turn, result):
+            if successor_follows(turn, result):
                 turn.stream = ResponseStream()  # its successor follows on the lane: still fenced
                 turn.accepted = []
                 turn.awaiting_successor = True
@@ -614,65 +589,6 @@ class ResponsesSocket:
         self._queue.push(TurnRetried(turn.id, reason, unsafe))
         self._maybe_rotate()  # the socket may be idle now
 
-    def _on_steer_event(
-        self, event: ResponseSteerAccepted | ResponseSteerPending | ResponseSteerFailed
-    ) -> None:
-        """A ``response.steer.*`` event belongs to the turn that steered the response it
-        names, not to whatever turn holds its lane now (``pending`` follows the response's
-        terminal event, and a ``failed`` for an unknown response carries no lane)."""
-        steer = event.steer
-        target = steer.get("previous_response_id") if isinstance(steer, dict) else None
-        owner = self._steered.get(target) if isinstance(target, str) else None
-        if owner is None:
-            self.stray_events += 1
-            return
-        # the server answers a response's steers in order: this event settles the oldest
-        answered = owner.steers.popleft() if owner.steers else ()
-        if isinstance(event, ResponseSteerAccepted):
-            owner.accepted.extend(answered)  # part of the successor's context
-        # pending: the server applies it with the caller's next create (tool outputs), so it
-        # is the server's to hold; failed: it never joined the context
-        if not owner.cancelled:
-            self._queue.push(TurnEvent(owner.id, event))
-        if (
-            isinstance(event, ResponseSteerFailed)
-            and owner.awaiting_successor
-            and owner.state is TurnState.STREAMING
-            and isinstance(event.error, dict)
-            and event.error.get("code") == "successor_creation_failed"
-        ):
-            self._successor_failed(owner, event)
-
-    def _successor_failed(self, turn: _Turn, event: ResponseSteerFailed) -> None:
-        """A steered response ended and its successor could not be created: the turn ends
-        with the steered response's result (``failed`` when it was cut short by the steer,
-        ``completed`` when it had completed) and the error; the steer input never joined the
-        context. Its lane is free again (and its chain dropped: the next turn resends)."""
-        turn.awaiting_successor = False
-        turn.carried = turn.carried_before
-        lane = self._inflight.get(turn.lane or _DEFAULT_LANE)
-        if lane and lane[0] is turn:
-            lane.popleft()
-        self._chains.pop(turn.lane or _DEFAULT_LANE, None)
-        if turn.cancelled:
-            self._close_fenced(turn)
-            return
-        detail = event.error if isinstance(event.error, dict) else {}
-        error = APIError.build(
-            str(detail.get("message") or "the steered response's successor was not created"),
-            code=str(detail.get("code") or "successor_creation_failed"),
-            type=detail.get("type") if isinstance(detail.get("type"), str) else None,
-            source="stream",
-        )
-        self._queue.push(TurnEvent(turn.id, error))
-        result = turn.steered_result
-        self._end(
-            turn,
-            "completed" if result and result.status == "completed" else "failed",
-            result,
-            error,
-        )
-
     def _error_of(self, event: ErrorEvent) -> APIError:
         detail = event.detail()
         return APIError.build(
@@ -714,7 +630,7 @@ class ResponsesSocket:
 
     def _on_response_end(self, turn: _Turn, turns: deque[_Turn], result: ResponseResult) -> None:
         key = turn.lane or _DEFAULT_LANE
-        if _successor_follows(turn, result):
+        if successor_follows(turn, result):
             turn.stream = ResponseStream()  # its successor continues this turn
             turn.carried_before = turn.carried
             turn.carried += (
@@ -751,16 +667,6 @@ class ResponsesSocket:
             else ("incomplete" if result.status == "incomplete" else "completed")
         )
         self._end(turn, status, result, error)
-
-
-def _successor_follows(turn: _Turn, result: ResponseResult) -> bool:
-    """Whether a successor response continues `turn` on its lane: the response was cut by a
-    steer (``incomplete``, reason ``steered``), or it completed while an accepted steer was
-    still uncommitted (the server then starts a successor for it; a response that stopped for
-    tool output gets ``response.steer.pending`` instead)."""
-    if result.status == "incomplete":
-        return result.incomplete_reason == "steered"
-    return result.status == "completed" and bool(turn.accepted) and not result.tool_calls
 
 
 def _as_sent(item: Any) -> Any:

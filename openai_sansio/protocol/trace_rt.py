@@ -43,10 +43,10 @@ recorded ids (the counter then goes on from the highest recorded one): ``session
 ``response.create`` -> `create_response`; ``response.cancel`` followed by a truncate/delete
 -> `interrupt` (with ``server_cancels=False``), a lone truncate -> `interrupt`
 (``server_cancels=True``), a lone cancel -> `cancel_response`, a lone delete ->
-`delete_item`; the rest by name. A rebuilt command must send its frame at once (a
-``response.create`` the machine would hold behind an active response is a divergence).
-Checked then: the frames the machine decides itself (the tool follow-up once the recorded
-outputs are in, the resend of a refused create, the cancel of a response created after an
+`delete_item`; the rest by name (`trace_rt_frames`). A rebuilt command must send its frame
+at once (a ``response.create`` the machine would hold behind an active response is a
+divergence). Checked then: the frames the machine decides itself (the tool follow-up once the
+recorded outputs are in, the resend of a refused create, the cancel of a response created after an
 early cancel, the restore on a new socket) must be recorded, and server frames as above.
 NOT checked without ``app`` records: whether the machine would cancel at a barge-in (the
 recorded choice is imposed) and how much of the item it would keep (the recorded position is
@@ -90,6 +90,7 @@ from .realtime import RealtimeSession
 from .realtime_session_events import RealtimeError, ResponseFinished
 from .redaction import redact_message
 from .trace_common import ABSENT, Divergences, Progress, error_summary, ticking
+from .trace_rt_frames import FramesRebuild, _json
 
 __all__ = ["looks_realtime", "replay_realtime"]
 
@@ -112,7 +113,6 @@ _CALLS: Final = frozenset(
 )
 """The machine's caller verbs an ``app`` record may name (a trace is untrusted input)."""
 _APPEND: Final = "input_audio_buffer.append"
-_INTERRUPTION: Final = frozenset({"conversation.item.truncate", "conversation.item.delete"})
 _HANDSHAKE: Final = frozenset({"request", "response"})
 _REALTIME_PREFIXES: Final = (
     "session.",
@@ -145,17 +145,9 @@ def looks_realtime(records: Iterable[Mapping[str, Any]]) -> bool:
     return False
 
 
-def _json(value: Any) -> str:
-    return _encoder.encode(value).decode()[:300]
-
-
 def _time(record: Mapping[str, Any]) -> float:
     t = record.get("t")
     return float(t) if isinstance(t, int | float) else 0.0
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _same(recorded: Any, produced: Any) -> bool:
@@ -209,8 +201,9 @@ def _config(header: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-class _Replay:
-    """The machine being replayed and what it produced (the four lists of `ReplaySummary`)."""
+class _Replay(FramesRebuild):
+    """The machine being replayed and what it produced (the four lists of `ReplaySummary`).
+    Frames replay (commands rebuilt from recorded frames) is `FramesRebuild`'s."""
 
     def __init__(self, records: list[Mapping[str, Any]], header: Mapping[str, Any] | None) -> None:
         self.records = records
@@ -466,107 +459,6 @@ class _Replay:
                 expected=frame,
                 produced=made[0] if len(made) == 1 else made,
             )
-
-    def rebuild(self, number: int, frame: Mapping[str, Any]) -> bool:
-        """Frames replay: give the command that sent `frame` (with its recorded ids)."""
-        self.ids.follow(frame.get("event_id"))
-        before = len(self.unmatched)
-        try:
-            self._rebuilt_command(number, frame)
-        except Exception as exc:  # no such command, bad fields, or the machine fails
-            self.diverge(number, f"{frame.get('type')} cannot be replayed: {exc!r}")
-        finally:
-            self.ids.forced.clear()
-            self.settle(number)
-        if self.take(frame):
-            return True
-        made = [f for _, f in list(self.unmatched)[before:]]
-        self.diverge(
-            number,
-            f"recorded {_json(frame)} but the machine sent {_json(made) if made else 'nothing'}",
-            expected=frame,
-            produced=(made[0] if len(made) == 1 else made) if made else ABSENT,
-        )
-        for produced in made:  # reported here, not again as unrecorded
-            self.take(produced)
-        return False
-
-    def _rebuilt_command(self, number: int, frame: Mapping[str, Any]) -> None:
-        kind, machine, force = frame.get("type"), self.machine, self.ids.force
-        event_id = _str(frame.get("event_id"))
-        if kind == "session.update":
-            session = _dict(frame.get("session"), "session")
-            force(event_id)
-            machine.update_session(**{k: v for k, v in session.items() if k != "type"})
-        elif kind == "input_audio_buffer.commit":
-            force(event_id)
-            machine.commit_audio()
-        elif kind == "input_audio_buffer.clear":
-            force(event_id)
-            machine.clear_audio()
-        elif kind == "conversation.item.create":
-            self._item(frame, event_id)
-        elif kind == "response.create":
-            force(event_id)
-            machine.create_response(**_dict(frame.get("response", {}), "response"))
-        elif kind == "response.cancel":
-            after = self._next_send(number)
-            if isinstance(after, dict) and after.get("type") in _INTERRUPTION:
-                force(event_id, _str(after.get("event_id")))
-                machine.interrupt(played_ms=_ms(after.get("audio_end_ms")), server_cancels=False)
-            else:
-                force(event_id)
-                machine.cancel_response()
-        elif kind == "conversation.item.truncate":
-            force(event_id)
-            machine.interrupt(played_ms=_ms(frame.get("audio_end_ms")), server_cancels=True)
-        elif kind in ("conversation.item.delete", "conversation.item.retrieve"):
-            item_id = frame.get("item_id")
-            if not isinstance(item_id, str):
-                raise ValueError("no item_id")
-            force(event_id)
-            if kind == "conversation.item.delete":
-                machine.delete_item(item_id)
-            else:
-                machine.retrieve_item(item_id)
-        else:
-            raise ValueError("no command of the machine sends it")
-
-    def _item(self, frame: Mapping[str, Any], event_id: str | None) -> None:
-        item = _dict(frame.get("item"), "item")
-        item_id = item.get("id")
-        # the machine's item ids are "item_" + an id of the factory: hand that one out
-        stub = item_id[5:] if isinstance(item_id, str) and item_id.startswith("item_") else None
-        self.ids.force(stub, event_id)
-        call_id, output = item.get("call_id"), item.get("output")
-        if (
-            item.get("type") == "function_call_output"
-            and isinstance(call_id, str)
-            and isinstance(output, str)
-            and set(item) <= {"type", "call_id", "output", "id"}
-            and "previous_item_id" not in frame
-            and (item_id is None or stub is not None)
-        ):
-            self.machine.submit_tool_output(call_id, output)
-        else:
-            previous = frame.get("previous_item_id")
-            self.machine.send_item(item, previous_item_id=_str(previous))
-
-    def _next_send(self, number: int) -> Any:
-        for record in self.records[number:]:
-            if record.get("op") == "send":
-                return record.get("msg")
-        return None
-
-
-def _dict(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{name} is not an object")
-    return value
-
-
-def _ms(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _b64(value: Any) -> bytes | None:
