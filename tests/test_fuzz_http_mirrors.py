@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _fuzz_load import SHARED, load_target
+from _fuzz_load import MUTATIONS, SHARED, load_target, mutate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -221,40 +221,8 @@ def test_seeds_without_the_fixtures(tmp_path: Path) -> None:
             target.run(seed)
 
 
-_MUTATIONS = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "insert", "delete", "duplicate", "truncate", "splice"]),
-        st.integers(0, 1 << 16),
-        st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=6,
-)
-
-
-def mutate(seed: bytes, ops: list[tuple[str, int, int]], donor: bytes) -> bytes:
-    """Byte mutations as libFuzzer makes them; `splice` copies a piece of another seed in."""
-    data = bytearray(seed)
-    for op, position, value in ops:
-        at = position % (len(data) + 1)
-        if op == "flip" and data:
-            data[at % len(data)] ^= 1 << (value % 8)
-        elif op == "insert":
-            data[at:at] = bytes([value])
-        elif op == "delete":
-            del data[at : at + 1 + value % 16]
-        elif op == "duplicate":
-            data[at:at] = data[at : at + 1 + value]
-        elif op == "truncate":
-            del data[at:]
-        else:
-            start = position % max(1, len(donor))
-            data[at:at] = donor[start : start + 1 + value]
-    return bytes(data)
-
-
 @pytest.mark.parametrize("name", sorted(TARGETS))
-@given(data=st.data(), ops=_MUTATIONS)
+@given(data=st.data(), ops=MUTATIONS)
 def test_target_on_mutated_seeds(name: str, data: st.DataObject, ops: Any) -> None:
     seed = data.draw(st.sampled_from(SEEDS[name]))
     donor = data.draw(st.sampled_from(SEEDS[name]))

@@ -24,7 +24,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from _fuzz_load import ROOT, SHARED, load_target
+from _fuzz_load import MUTATIONS, ROOT, SHARED, load_target, mutate
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.realtime import RealtimeClientEvent
@@ -213,39 +213,7 @@ def test_the_seeds_exercise_the_machine() -> None:
     assert seen.get("response.create", 0) >= 3 and seen["tool_call"] >= 2
 
 
-_MUTATIONS = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "insert", "delete", "duplicate", "truncate", "splice"]),
-        st.integers(0, 1 << 16),
-        st.integers(0, 255),
-    ),
-    min_size=1,
-    max_size=6,
-)
-
-
-def mutate(seed: bytes, ops: list[tuple[str, int, int]], donor: bytes) -> bytes:
-    """Byte mutations as libFuzzer makes them; `splice` copies a piece of another seed in."""
-    data = bytearray(seed)
-    for op, position, value in ops:
-        at = position % (len(data) + 1)
-        if op == "flip" and data:
-            data[at % len(data)] ^= 1 << (value % 8)
-        elif op == "insert":
-            data[at:at] = bytes([value])
-        elif op == "delete":
-            del data[at : at + 1 + value % 16]
-        elif op == "duplicate":
-            data[at:at] = data[at : at + 1 + value]
-        elif op == "truncate":
-            del data[at:]
-        else:
-            start = position % max(1, len(donor))
-            data[at:at] = donor[start : start + 1 + value]
-    return bytes(data)
-
-
-@given(seed=st.sampled_from(SEEDS), donor=st.sampled_from(SEEDS), ops=_MUTATIONS)
+@given(seed=st.sampled_from(SEEDS), donor=st.sampled_from(SEEDS), ops=MUTATIONS)
 def test_target_on_mutated_seeds(
     seed: bytes, donor: bytes, ops: list[tuple[str, int, int]]
 ) -> None:
