@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -225,3 +225,28 @@ def tolerating_known(run: Callable[[bytes], Any], known: KnownBugs) -> Callable[
             raise
 
     return test_one_input
+
+
+# ---------------------------------------------------------------------------- session seeds
+# The three session targets (Realtime voice, Responses WebSocket, transcription) read the
+# same operation layout: one byte, ``% 16`` the operation and ``// 16`` its variant; kinds
+# 0..3 feed a server-event template, kind 4 feeds raw bytes (two length bytes, then them).
+
+RAW_OP: Final = 4
+
+
+def raw(event: dict[str, Any] | bytes, as_text: bool = False) -> bytes:
+    """A ``raw`` operation feeding `event`."""
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    return bytes([RAW_OP + (16 if as_text else 0)]) + len(body).to_bytes(2, "little") + body
+
+
+def tpl(index: int, a: int = 0, b: int = 0, variant: int = 0, how: int = 0) -> bytes:
+    """A ``feed`` operation: template `index` with picks `a`, `b`."""
+    extra = bytes([how]) if variant >= 10 else b""
+    return bytes([variant * 16, index, a, b]) + extra
+
+
+def op(kind: int, variant: int = 0, args: bytes = b"") -> bytes:
+    """Operation `kind` (its variant, then its argument bytes)."""
+    return bytes([variant * 16 + kind]) + args

@@ -104,7 +104,14 @@ with _instrumented:
     from openai_sansio.protocol.realtime_wire import REMEMBERED
 
 # The harness, imported after the code under test so that atheris leaves it uninstrumented.
-from fuzz._common import SHARED, example_rows, seed_corpus_dirs  # noqa: E402
+from fuzz._common import (  # noqa: E402
+    SHARED,
+    example_rows,
+    op,
+    raw,
+    seed_corpus_dirs,
+    tpl,
+)
 
 ALLOWED = (
     RealtimeEvent,
@@ -923,22 +930,6 @@ def TestOneInput(data: bytes) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Seeds: realistic sessions, from the official examples where the fixtures are present.
-
-
-def raw(event: dict[str, Any] | bytes, as_text: bool = False) -> bytes:
-    """A ``raw`` operation feeding `event`."""
-    body = event if isinstance(event, bytes) else json.dumps(event).encode()
-    return bytes([RAW + (16 if as_text else 0)]) + len(body).to_bytes(2, "little") + body
-
-
-def tpl(index: int, a: int = 0, b: int = 0, variant: int = 0, how: int = 0) -> bytes:
-    """A ``feed`` operation: template `index` with picks `a`, `b`."""
-    extra = bytes([how]) if variant >= 10 else b""
-    return bytes([variant * 16, index, a, b]) + extra
-
-
-def op(kind: int, variant: int = 0, args: bytes = b"") -> bytes:
-    return bytes([variant * 16 + kind]) + args
 
 
 def _realtime_examples(shared: Path) -> dict[str, dict[str, Any]]:

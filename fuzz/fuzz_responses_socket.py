@@ -88,8 +88,11 @@ from fuzz._common import (  # noqa: E402
     KnownBugs,
     Reader,
     example_events,
+    op,
+    raw,
     seed_corpus_dirs,
     tolerating_known,
+    tpl,
     trace_records,
 )
 
@@ -545,22 +548,6 @@ TestOneInput = tolerating_known(run, KNOWN_BUGS)
 
 # --------------------------------------------------------------------------------------------
 # Seeds: the recorded Responses WebSocket traces, the official examples, the templates.
-
-
-def raw(event: dict[str, Any] | bytes, as_text: bool = False) -> bytes:
-    """A ``raw`` operation feeding `event`."""
-    body = event if isinstance(event, bytes) else json.dumps(event).encode()
-    return bytes([RAW + (16 if as_text else 0)]) + len(body).to_bytes(2, "little") + body
-
-
-def tpl(index: int, a: int = 0, b: int = 0, variant: int = 0, how: int = 0) -> bytes:
-    """A ``feed`` operation: template `index` with picks `a`, `b`."""
-    extra = bytes([how]) if variant >= 10 else b""
-    return bytes([variant * 16, index, a, b]) + extra
-
-
-def op(kind: int, variant: int = 0, args: bytes = b"") -> bytes:
-    return bytes([variant * 16 + kind]) + args
 
 
 def create(text: str = "hi", style: int = TEXT, lane: int = 0) -> bytes:
