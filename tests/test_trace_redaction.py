@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from _trace_scan import leaks
 
+from openai_sansio.protocol import trace_rt, trace_transcription
 from openai_sansio.protocol.redaction import REDACTED, redact_message
 from openai_sansio.protocol.trace import TraceRecorder, load_trace, replay
 
@@ -102,6 +103,39 @@ def test_a_realtime_replay_matches_a_frame_whose_credentials_were_redacted() -> 
     header, records = load_trace(lines)
     summary = replay(header, records)
     assert summary.divergences == []  # (the trace never held the token, the replay neither)
+
+
+def test_replays_compare_what_a_machine_sends_after_the_same_redaction() -> None:
+    """A machine given the real secret (e.g. through its own configuration) sends it; the
+    trace holds ``<redacted>``: the frames are the same, any other difference is not."""
+    tool = {"type": "mcp", "server_label": "s", "authorization": REDACTED}
+    recorded = {"type": "session.update", "session": {"type": "realtime", "tools": [tool]}}
+    produced = {
+        "type": "session.update",
+        "event_id": "evt_9",
+        "session": {"type": "realtime", "tools": [{**tool, "authorization": "oauth-token"}]},
+    }
+    other = {**produced, "session": {"type": "realtime", "tools": [{**tool, "server_label": "x"}]}}
+    for same in (trace_rt._same, trace_transcription._same):
+        assert same(recorded, produced)
+        assert not same(recorded, other)
+
+
+def test_the_header_config_is_redacted_too() -> None:
+    lines: list[bytes] = []
+    TraceRecorder(
+        lines.append,
+        api="realtime",
+        started="now",
+        config={
+            "model": "gpt-realtime",
+            "session": {"tools": [{"type": "mcp", "authorization": "t"}]},
+        },
+    )
+    header, _ = load_trace(lines)
+    assert header is not None
+    assert header["config"]["session"]["tools"][0]["authorization"] == REDACTED
+    assert header["config"]["model"] == "gpt-realtime"
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ class TraceRecorder:
             "v": TRACE_VERSION,
             "kind": "header",
             "api": api,
-            "config": dict(config or {}),
+            "config": redact_message(dict(config or {})),
             "started": started,
         }
         self._emit(header)
